@@ -1,0 +1,5 @@
+import sys
+
+from plcstack.cli import main
+
+sys.exit(main())
