@@ -174,7 +174,10 @@ def _struct_fmt(fields: Sequence[Field]) -> str:
 def compile_record(rec: Record) -> Record:
     """Generate the class, fast decoder and fast encoder of a record."""
     names = [f.name for f in rec.fields]
-    defaults = [_default(f) for f in rec.fields]
+    counts = _count_refs(rec.fields)
+    # count fields default to None (filled in from the data on encode); absent conditional fields
+    # decode as None but default to their kind's zero value so a message can be built field by field
+    defaults = [None if f.name in counts else _default(f) for f in rec.fields]
     cls = namedtuple(rec.name, names, defaults=defaults)  # type: ignore[misc]
     cls.__doc__ = f"{rec.name}({', '.join(names)})"
     env: dict[str, Any] = {"_new": tuple.__new__, "CLS": cls, "Short": Short, "len": len}
@@ -208,8 +211,6 @@ def compile_record(rec: Record) -> Record:
 
 
 def _default(f: Field) -> Any:
-    if f.when is not None:
-        return None
     if f.kind == INT:
         return 0
     if f.kind in (BYTES, MAC, TEXT):

@@ -133,8 +133,9 @@ def base_name(mmtype: int, oui: bytes | None = None) -> str | None:
             name = VENDOR_BASES[oui].get(base)
             if name:
                 return name
-        if 0x8000 <= mmtype < 0xA000 and oui is None:
-            return QCA_MS_BASES.get(base)
+        if oui is None:
+            # no OUI: QCA's MS_* types, or a continuation fragment of a (most often QCA) VS_* message
+            return QCA_MS_BASES.get(base) if mmtype < 0xA000 else QCA_BASES.get(base)
         return None
     return PUBLIC_BASES.get(base)
 
