@@ -19,6 +19,7 @@ from typing import Any
 
 from plcstack.codec import DecodeError, Frame, RawMessage, decode_frame, encode_frame, mmtype_name
 from plcstack.codec.fragment import PushResult, Reassembler
+from plcstack.codec.hp10 import HP10Frame, decode_hp10, encode_hp10
 from plcstack.codec.layout import format_mac, to_jsonable
 from plcstack.codec.registry import definition_of
 from plcstack.pcapio import LINKTYPE_ETHERNET, CaptureReader, open_capture
@@ -37,6 +38,7 @@ class Record:
     error: DecodeError | None
     reassembled: Frame | None = None
     fragment: str | None = None  # e.g. "2/3 (spec)" for a fragment held for reassembly
+    hp10: HP10Frame | None = None  # a HomePlug 1.0 (0x887B) frame
 
 
 @dataclass
@@ -115,6 +117,10 @@ class CaptureDecoder:
                 if buf[p] == 0x81 and buf[p + 1] == 0x00 and length >= 18:
                     p += 4
                 if (buf[p], buf[p + 1]) != _ET_AV:
+                    if buf[p] == 0x88 and buf[p + 1] == 0x7B and (match is None or match(-1, None)):
+                        stats.homeplug += 1
+                        yield self._hp10(index, ts, buf[off:end])
+                        continue
                     stats.non_homeplug += 1
                     continue
                 if match is not None and length >= p - off + 5:
@@ -155,6 +161,22 @@ class CaptureDecoder:
                     stats.by_type["(fragment)"] += 1
                 yield rec
         stats.elapsed_s = time.perf_counter() - start
+
+
+    def _hp10(self, index: int, ts: float, data: bytes) -> Record:
+        rec = Record(index, ts, data, None, None)
+        try:
+            rec.hp10 = decode_hp10(data)
+        except DecodeError as exc:
+            rec.error = exc.with_frame(index)
+            self.stats.errors += 1
+            self.stats.by_type["(decode error)"] += 1
+            return rec
+        self.stats.by_type[rec.hp10.name] += 1
+        if self.verify and encode_hp10(rec.hp10) != data:
+            self.stats.mismatches += 1
+            self.mismatch_details.append({"frame": index, "name": rec.hp10.name})
+        return rec
 
 
 def reasm_convention(data: bytes, p: int) -> str:
@@ -207,6 +229,12 @@ def frame_to_json(rec: Record) -> dict[str, Any]:
     """The JSON object of ``plcstack decode --json`` for one record."""
     if rec.frame is not None:
         out = {"frame": rec.index, "time": rec.time, **frame_json(rec.frame), "error": None}
+    elif rec.hp10 is not None:
+        h = rec.hp10
+        out = {"frame": rec.index, "time": rec.time, "src": format_mac(h.src), "dst": format_mac(h.dst),
+               "vlan": h.vlan, "mmv": None, "mmtype": None, "name": h.name, "oui": None, "fmi": None,
+               "fields": {"entries": [{"mev": e.mev, "metype": e.metype, "name": e.name, "data": e.data.hex()}
+                                      for e in h.entries]}, "error": None, "ethertype": "0x887b"}
     else:
         d = rec.data
         out = {
@@ -231,6 +259,9 @@ def _short(value: Any) -> str:
 def summary_line(rec: Record, t0: float) -> str:
     """A one-line summary like tshark's default output."""
     t = rec.time - t0
+    if rec.hp10 is not None:
+        h = rec.hp10
+        return f"{rec.index:7d} {t:12.6f} {format_mac(h.src):17} → {format_mac(h.dst):17} {h.name}"
     if rec.frame is None:
         what = f"fragment {rec.fragment}" if rec.fragment else f"[error] {rec.error}"
         d = rec.data

@@ -90,3 +90,17 @@ def test_real_captures_decode_without_errors(capture_files, capsys):
         summary = json.loads(capsys.readouterr().out)["summary"]
         assert summary["decode_errors"] == 0 and summary["verify_mismatches"] == 0, path.name
         assert summary["homeplug_frames"] > 0
+
+
+def test_homeplug_1_0_frames(tmp_path, capsys):
+    from plcstack.codec.hp10 import HP10Entry, HP10Frame, decode_hp10, encode_hp10
+
+    frame = HP10Frame(b"\xff" * 6, bytes.fromhex("020000000001"), None, 0,
+                      [HP10Entry(0, 0x07, b""), HP10Entry(1, 0x04, bytes(9))], bytes(20))
+    wire = encode_hp10(frame)
+    assert decode_hp10(wire) == frame
+    path = _write(tmp_path, [(1.0, wire)])
+    assert main(["decode", str(path), "--json", "--verify"]) == 0
+    obj = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert obj["name"] == "HP1.0 REQUEST_PARAMETERS_AND_STATISTICS+SET_NETWORK_ENCRYPTION_KEY"
+    assert obj["fields"]["entries"][1]["data"] == "00" * 9

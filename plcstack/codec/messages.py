@@ -348,12 +348,15 @@ VS_ATTENUATION_CHARACTERISTICS_IND = message(
 
 # ============================================================== ST/IoTecha (OUI 00:80:E1)
 
-# Control-pilot state indication (Wireshark STP_CPSTATE_IND fields; dSPACE dsV2Gshark v2gllc.lua
-# reads duty cycle at MMENTRY offset 6, frequency at 7 and voltage (mV) at 9).
+# Control-pilot state indication.  Layout as Wireshark 4.0 dissects STP_CPSTATE.IND (checked with tshark
+# on a crafted frame: vendor MME version, 3 reserved bytes, message version, then the CP fields) and as
+# dSPACE dsV2Gshark v2gllc.lua reads it (duty at MMENTRY offset 6, frequency at 7, voltage at 9).
 STP_CPSTATE_IND = message(
-    0xA22E, u8("state"), raw("rsvd", 5), u8("pwm_duty", "percent"), u16("pwm_freq", "Hz"),
-    u16("voltage", "mV"), u8("adc_bitmask"), u16("adc_voltage_1", "mV"), u16("adc_voltage_2", "mV"),
-    u16("adc_voltage_3", "mV"), oui=OUI_ST, default_mmv=1,
+    0xA22E, u8("mme_version"), raw("rsvd", 3), u8("msg_version"),
+    u8("state", values={0: "A", 1: "B", 2: "C", 3: "D", 4: "E", 5: "F", 6: "ambiguous C-D"}),
+    u8("pwm_duty", "percent"), u16("pwm_freq", "Hz"), u16("voltage", "mV"),
+    u8("adc_bitmask", "bit n set: ADC channel n+1 valid"), u16("adc_voltage_1", "mV"),
+    u16("adc_voltage_2", "mV"), u16("adc_voltage_3", "mV"), oui=OUI_ST, default_mmv=1,
 )
 
 # SPiDCOM CP state (dsV2Gshark: result at 0, frequency at 1, duty x 10 at 3, voltage mV at 5)
