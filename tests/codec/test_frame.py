@@ -1,0 +1,114 @@
+"""Header rules, typed errors, truncation and exact inverses of the frame codec."""
+
+from __future__ import annotations
+
+import pytest
+
+from plcstack.codec import (
+    DecodeError,
+    RawMessage,
+    by_name,
+    decode_frame,
+    decode_header,
+    encode_frame,
+    make_frame,
+)
+from plcstack.codec import messages as m
+
+SRC, DST = "02:00:00:00:00:01", "ff:ff:ff:ff:ff:ff"
+
+
+def test_new_frames_are_padded_to_60_and_roundtrip():
+    wire = encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(run_id=b"\x01" * 8)))
+    assert len(wire) == 60 and wire[12:14] == b"\x88\xe1" and wire[14] == 1
+    assert wire[15:17] == b"\x64\x60" and wire[17:19] == b"\x00\x00"
+    back = decode_frame(wire)
+    assert back.message.run_id == b"\x01" * 8 and back.trailing == bytes(60 - 19 - 10)
+    assert encode_frame(back) == wire
+
+
+def test_vlan_tag_roundtrip():
+    frame = make_frame(DST, SRC, m.VS_SW_VER_REQ(cookie=7), vlan=0x2005)
+    wire = encode_frame(frame)
+    assert wire[12:16] == b"\x81\x00\x20\x05" and wire[16:18] == b"\x88\xe1"
+    back = decode_frame(wire)
+    assert back.vlan == 0x2005 and back.oui == bytes.fromhex("00b052") and back.message.cookie == 7
+    assert encode_frame(back) == wire
+
+
+def test_vendor_header_with_fmi_puts_oui_after_fmi():
+    wire = encode_frame(make_frame(DST, SRC, m.VS_NW_INFO_REQ(), mmv=1))
+    assert wire[14:22] == bytes.fromhex("0138a0000000b052")
+    h = decode_header(wire)
+    assert (h.mmv, h.mmtype, h.fmi, h.oui, h.body_offset) == (1, 0xA038, 0, bytes.fromhex("00b052"), 22)
+
+
+def test_mmv_selects_the_nw_info_layout():
+    v0 = decode_frame(bytes.fromhex(
+        "000000000000000CB908470F88E10039A000B05201B0F2E695666B030E0100000CB908471003"
+        "01000CB908471003FFFFFFFFFFFF0000") + bytes(10))
+    assert type(v0.message).__name__ == "VS_NW_INFO_CNF_V0"
+    assert v0.message.networks[0].nid.hex() == "b0f2e695666b03"
+    assert v0.message.networks[0].stations[0].bda == b"\xff" * 6
+
+
+def test_ms_pb_enc_has_no_oui_but_st_manufacturer_messages_do():
+    pb = decode_frame(encode_frame(make_frame(DST, SRC, m.MS_PB_ENC_REQ(pb_action=3))))
+    assert pb.oui is None and pb.message.pb_action == 3
+    st = bytes.fromhex("ffffffffffff020000000001" "88e1" "010080" "0000" "0080e1") + bytes(40)
+    f = decode_frame(st)
+    assert f.oui == bytes.fromhex("0080e1") and f.name == "STP_AUTH_SET_NMK.REQ"
+
+
+@pytest.mark.parametrize(("offset", "value", "field"), [(14, 0x05, "mmv"), (18, 0x77, "oui"), (16, 0x68, "mmtype")])
+def test_bit_errors_give_typed_errors(offset, value, field):
+    good = {"mmv": encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ())),
+            "oui": encode_frame(make_frame(DST, SRC, m.VS_SW_VER_REQ())),
+            "mmtype": encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ()))}[field]
+    bad = bytearray(good)
+    bad[offset] = value
+    with pytest.raises(DecodeError) as info:
+        decode_frame(bytes(bad))
+    assert info.value.field == field
+
+
+def test_unknown_vendor_type_is_kept_raw():
+    wire = bytes.fromhex("ffffffffffff020000000001" "88e1" "00f0a1" "00b052") + b"payload" + bytes(30)
+    f = decode_frame(wire)
+    assert isinstance(f.message, RawMessage) and f.name == "VS_0xA1F0.REQ"
+    assert encode_frame(f) == wire
+
+
+def test_truncated_message_says_what_is_missing_and_reencodes():
+    full = encode_frame(make_frame(DST, SRC, m.CM_ATTEN_CHAR_IND(num_sounds=10, num_groups=58, aag=bytes(58))))
+    cut = full[:70]
+    f = decode_frame(cut)
+    # 70 bytes = 19 header + 51: everything up to NUM_SOUNDS; NumGroups and the groups are missing
+    assert f.truncated and "num_groups" in f.truncated and "aag" in f.truncated
+    assert f.message.num_sounds == 10 and f.message.num_groups is None and f.message.aag is None
+    assert encode_frame(f) == cut
+    mid = decode_frame(full[:100])  # cut inside the groups: the groups that are there are kept
+    assert mid.message.num_groups == 58 and len(mid.message.aag) == 100 - 19 - 52
+    assert encode_frame(mid) == full[:100]
+
+
+def test_too_short_and_wrong_ethertype():
+    with pytest.raises(DecodeError) as info:
+        decode_frame(b"\x00" * 10)
+    assert info.value.field == "length"
+    with pytest.raises(DecodeError) as info:
+        decode_frame(b"\x00" * 12 + b"\x08\x00" + bytes(46))
+    assert info.value.field == "ethertype"
+
+
+def test_mmv2_messages_use_the_av2_layout():
+    v2 = by_name("CM_NW_STATS_CNF_V2")
+    assert v2 is not None and v2.default_mmv == 2
+    frame = make_frame(DST, SRC, v2.cls(stations=[(b"\x02" * 6, 1200, 980)]))
+    wire = encode_frame(frame)
+    assert wire[14] == 2 and wire[19] == 1  # MMV 2, one station (count filled in from the list)
+    back = decode_frame(wire)
+    assert type(back.message).__name__ == "CM_NW_STATS_CNF_V2"
+    assert (back.message.stations[0].avg_phy_rate_tx, back.message.stations[0].avg_phy_rate_rx) == (1200, 980)
+    v1 = decode_frame(encode_frame(make_frame(DST, SRC, m.CM_NW_STATS_CNF(stations=[(b"\x02" * 6, 100, 90)]))))
+    assert v1.mmv == 1 and v1.message.stations[0].avg_phy_rate_rx == 90
