@@ -1,5 +1,46 @@
-"""Key manager: NMK/DAK/NID derivation, key store, CM_ENCRYPTED_PAYLOAD crypto."""
+"""Key manager: NMK/DAK/NID derivation, password policy, key store, CM_ENCRYPTED_PAYLOAD crypto.
 
-from plcstack.keys.derive import dak_from_password, nid_from_nmk, nmk_from_password
+Layers (each module usable on its own):
 
-__all__ = ["dak_from_password", "nid_from_nmk", "nmk_from_password"]
+* :mod:`~plcstack.keys.derive` -- NPW -> NMK, DPW -> DAK, NMK + level -> NID (bit-exact with hpavkey)
+* :mod:`~plcstack.keys.policy` -- HomePlug password rules (``hpavkey -e``) and weak/default checks
+* :mod:`~plcstack.keys.crypto` -- the only module touching ciphers (AES-CBC, AES-GCM, scrypt, CRC-32)
+* :mod:`~plcstack.keys.payload` -- CM_ENCRYPTED_PAYLOAD at the byte level: :func:`seal`, :func:`open_payload`
+* :mod:`~plcstack.keys.protocol` -- CM_SET_KEY / CM_GET_KEY / CM_ENCRYPTED_PAYLOAD on codec messages
+* :mod:`~plcstack.keys.store` -- persistent key store (networks, devices, NEK rotation)
+* :mod:`~plcstack.keys.scan`, :mod:`~plcstack.keys.dictionary` -- capture audit and NID password search
+
+Keys travel as :class:`Secret` (redacted ``repr``); errors are :class:`KeysError` subclasses.
+"""
+
+from plcstack.keys.constants import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId, SecurityLevel
+from plcstack.keys.derive import (
+    dak_from_password,
+    format_key,
+    nid_from_nmk,
+    nid_from_password,
+    nmk_from_password,
+    parse_hex,
+    pbkdf1_sha256,
+)
+from plcstack.keys.errors import (
+    AuthenticationError,
+    KeyFormatError,
+    KeysError,
+    KeyStoreCorruptError,
+    KeyStoreError,
+    KeyStorePassphraseError,
+    PayloadFormatError,
+    PolicyError,
+)
+from plcstack.keys.payload import PayloadHeader, open_payload, seal, unwrap
+from plcstack.keys.policy import check_password, enforce_policy
+from plcstack.keys.secret import Secret
+
+__all__ = [
+    "AuthenticationError", "AvlnStatus", "GetKeyResult", "KeyFormatError", "KeyStoreCorruptError",
+    "KeyStoreError", "KeyStorePassphraseError", "KeyType", "KeysError", "PayloadFormatError", "PayloadHeader",
+    "Peks", "PolicyError", "ProtocolId", "Secret", "SecurityLevel", "check_password", "dak_from_password",
+    "enforce_policy", "format_key", "nid_from_nmk", "nid_from_password", "nmk_from_password", "open_payload",
+    "parse_hex", "pbkdf1_sha256", "seal", "unwrap",
+]

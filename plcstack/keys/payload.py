@@ -1,0 +1,172 @@
+"""CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level, codec-free.
+
+MMENTRY layout (HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
+
+    clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)
+    AES-128-CBC:      RF(0..15) MM(LEN) CRC32(MM, 4 LE) PID(1) PRN(2 LE) PMN(1) PADDING(0..15) RF_LEN(1)
+
+``MM`` is the whole inner Ethernet frame (ODA, OSA, ethertype, MMV, MMTYPE, FMI, MMENTRY) without
+padding; RF is random filler, PADDING random bytes making the encrypted part a multiple of 16 bytes.
+With PEKS 0x0F ("no key", open-plc-utils CMEncrypt) the IV field is a UUID and MM follows in clear.
+
+:func:`seal` builds the MMENTRY, :func:`open_payload` returns the inner frame bytes; a wrong key, a bad
+CRC or a trailer that does not repeat the header's PID/PRN/PMN raise :class:`AuthenticationError`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from dataclasses import dataclass, field
+
+from plcstack.keys import crypto
+from plcstack.keys.constants import Peks
+from plcstack.keys.errors import AuthenticationError, PayloadFormatError
+from plcstack.keys.secret import KeyLike, reveal
+
+HEADER_LEN = 24
+MAX_FILLER = 15
+_HEADER = struct.Struct("<BBBHB16sH")
+_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN
+
+
+@dataclass(frozen=True)
+class PayloadHeader:
+    """The 24 clear bytes at the start of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY."""
+
+    peks: int
+    avln_status: int
+    pid: int
+    prn: int
+    pmn: int
+    iv: bytes  # AES-CBC IV, or a UUID when peks == Peks.NO_KEY
+    length: int  # length of the encapsulated MM in bytes
+
+    @property
+    def encrypted(self) -> bool:
+        return self.peks != Peks.NO_KEY
+
+    def pack(self) -> bytes:
+        if len(self.iv) != 16:
+            raise PayloadFormatError(f"IV must be 16 bytes, got {len(self.iv)}")
+        return _HEADER.pack(self.peks, self.avln_status, self.pid, self.prn, self.pmn, self.iv, self.length)
+
+    @classmethod
+    def unpack(cls, mmentry: bytes) -> PayloadHeader:
+        if len(mmentry) < HEADER_LEN:
+            raise PayloadFormatError(
+                f"CM_ENCRYPTED_PAYLOAD MMENTRY needs {HEADER_LEN} bytes of header, got {len(mmentry)}"
+            )
+        return cls(*_HEADER.unpack_from(mmentry))
+
+
+@dataclass(frozen=True)
+class OpenedPayload:
+    """Result of :func:`unwrap`: the clear header and the inner MM (a whole Ethernet frame)."""
+
+    header: PayloadHeader
+    inner: bytes = field(repr=False)  # decrypted content may itself carry keys
+    filler_length: int = 0
+    padding_length: int = 0
+
+
+def _plaintext_layout(mm_len: int, filler_len: int) -> int:
+    """Padding length that makes RF + MM + CRC + PID/PRN/PMN + PAD + RF_LEN a multiple of 16."""
+    return -(filler_len + mm_len + _TRAILER.size + 1) % crypto.AES_BLOCK
+
+
+def seal(
+    inner: bytes,
+    key: KeyLike | None,
+    *,
+    peks: int = Peks.NMK,
+    pid: int,
+    prn: int,
+    pmn: int,
+    avln_status: int = 0,
+    iv: bytes | None = None,
+    filler: bytes | None = None,
+    padding: bytes | None = None,
+) -> bytes:
+    """Build a CM_ENCRYPTED_PAYLOAD.IND MMENTRY carrying ``inner`` (a whole Ethernet frame, unpadded).
+
+    ``key`` is the 16-byte AES key that ``peks`` names (DAK, NMK or TEK); ``None`` with
+    ``peks=Peks.NO_KEY`` sends ``inner`` in clear with ``iv`` as the UUID (default: SHA-256(inner)[:16],
+    as open-plc-utils CMEncrypt does). ``iv``, ``filler`` (0..15 bytes) and ``padding`` default to fresh
+    random bytes; pass them only to reproduce test vectors.
+    """
+    if len(inner) > 0xFFFF:
+        raise PayloadFormatError(f"inner MM too long: {len(inner)} bytes")
+    if not 0 <= pid <= 0xFF or not 0 <= pmn <= 0xFF or not 0 <= prn <= 0xFFFF:
+        raise PayloadFormatError("PID and PMN must fit one byte, PRN two bytes")
+    if peks == Peks.NO_KEY:
+        if iv is None:
+            from hashlib import sha256
+
+            iv = sha256(inner).digest()[:16]
+        header = PayloadHeader(peks, avln_status, pid, prn, pmn, iv, len(inner))
+        return header.pack() + inner
+    if key is None:
+        raise PayloadFormatError(f"PEKS 0x{peks:02X} needs a key")
+    iv = crypto.random_bytes(16) if iv is None else bytes(iv)
+    if filler is None:
+        filler = crypto.random_bytes(secrets.randbelow(MAX_FILLER + 1))
+    if len(filler) > MAX_FILLER:
+        raise PayloadFormatError(f"random filler is 0..{MAX_FILLER} bytes, got {len(filler)}")
+    pad_len = _plaintext_layout(len(inner), len(filler))
+    if padding is None:
+        padding = crypto.random_bytes(pad_len)
+    elif len(padding) != pad_len:
+        raise PayloadFormatError(f"padding must be {pad_len} bytes for this MM and filler, got {len(padding)}")
+    header = PayloadHeader(peks, avln_status, pid, prn, pmn, iv, len(inner))
+    plaintext = b"".join(
+        (filler, inner, _TRAILER.pack(crypto.crc32(inner), pid, prn, pmn), padding, bytes((len(filler),)))
+    )
+    return header.pack() + crypto.aes_cbc_encrypt(reveal(key), iv, plaintext)
+
+
+def unwrap(mmentry: bytes, key: KeyLike | None) -> OpenedPayload:
+    """Decrypt and authenticate a CM_ENCRYPTED_PAYLOAD.IND MMENTRY; see :func:`open_payload`."""
+    mmentry = bytes(mmentry)
+    header = PayloadHeader.unpack(mmentry)
+    body = mmentry[HEADER_LEN:]
+    if header.peks == Peks.NO_KEY:
+        if header.length > len(body):
+            raise PayloadFormatError(f"clear payload announces {header.length} bytes, carries {len(body)}")
+        return OpenedPayload(header, body[: header.length])
+    if key is None:
+        raise PayloadFormatError(f"PEKS 0x{header.peks:02X} payload needs a key")
+    usable = len(body) - len(body) % crypto.AES_BLOCK  # ignore trailing bytes that are no whole block
+    minimum = header.length + _TRAILER.size + 1
+    if usable < minimum:
+        raise PayloadFormatError(
+            f"encrypted part holds {len(body)} bytes, a {header.length}-byte MM needs at least {minimum}"
+        )
+    plaintext = crypto.aes_cbc_decrypt(reveal(key), header.iv, body[:usable])
+    filler_len = plaintext[-1]
+    if filler_len > MAX_FILLER:
+        raise AuthenticationError("decryption failed: random-filler length out of range (wrong key?)", "rf-length")
+    end_mm = filler_len + header.length
+    padding_len = len(plaintext) - 1 - end_mm - _TRAILER.size
+    if padding_len < 0:
+        raise AuthenticationError("decryption failed: lengths do not fit (wrong key?)", "length")
+    inner = plaintext[filler_len:end_mm]
+    crc, pid, prn, pmn = _TRAILER.unpack_from(plaintext, end_mm)
+    if crc != crypto.crc32(inner):
+        raise AuthenticationError("decryption failed: CRC-32 of the inner MM does not match (wrong key?)", "crc")
+    if (pid, prn, pmn) != (header.pid, header.prn, header.pmn):
+        raise AuthenticationError(
+            f"decrypted trailer PID/PRN/PMN {pid}/{prn}/{pmn} differ from the header's "
+            f"{header.pid}/{header.prn}/{header.pmn}",
+            "trailer",
+        )
+    return OpenedPayload(header, inner, filler_len, padding_len)
+
+
+def open_payload(mmentry: bytes, key: KeyLike | None) -> bytes:
+    """The inner MM (whole Ethernet frame bytes) of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY.
+
+    Raises :class:`PayloadFormatError` if the MMENTRY cannot hold what its header announces and
+    :class:`AuthenticationError` if the key is wrong or the CRC / trailer do not verify.
+    """
+    return unwrap(mmentry, key).inner
