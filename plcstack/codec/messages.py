@@ -309,6 +309,19 @@ VS_RX_TONE_MAP_CHAR_CNF = message(
     0xA091, u8("mstatus"), u8("tmslot"), u8("num_tms"), u16("num_active_carriers"),
     rest("mod_carriers", "4 bits per carrier, two carriers per byte"), oui=OUI_QCA,
 )
+# MMV 1 tone-map layouts (AR7x00/QCA74xx firmware): read off real frames in the pyPLC captures and
+# consistent with their lengths: LENGTH counts the bytes after itself, carriers are 4 bits each.
+_tm_req_v1 = (u8("sub_version"), raw("rsvd", 3), mac("mac"), u8("tmslot"), u8("coupling"))
+_tm_cnf_v1 = (
+    u8("sub_version"), u8("rsvd"), u16("length", "bytes after this field"), u16("rsvd2"), mac("mac"),
+    u8("tmslot"), u8("coupling"), u8("num_tms"), u8("rsvd3"), u16("num_active_carriers"), raw("rsvd4", 4),
+    varbytes("mod_carriers", "({num_active_carriers} + 1) // 2", "4 bits per carrier, two carriers per byte"),
+)
+VS_TONE_MAP_CHAR_REQ_V1 = message(0xA070, *_tm_req_v1, oui=OUI_QCA, mmv=1, cls_name="VS_TONE_MAP_CHAR_REQ_V1")
+VS_TONE_MAP_CHAR_CNF_V1 = message(0xA071, *_tm_cnf_v1, oui=OUI_QCA, mmv=1, cls_name="VS_TONE_MAP_CHAR_CNF_V1")
+VS_RX_TONE_MAP_CHAR_REQ_V1 = message(0xA090, *_tm_req_v1, oui=OUI_QCA, mmv=1, cls_name="VS_RX_TONE_MAP_CHAR_REQ_V1")
+VS_RX_TONE_MAP_CHAR_CNF_V1 = message(0xA091, *_tm_cnf_v1, oui=OUI_QCA, mmv=1,
+                                     cls_name="VS_RX_TONE_MAP_CHAR_CNF_V1")
 VS_FAC_DEFAULTS_REQ = message(0xA07C, oui=OUI_QCA)
 VS_FAC_DEFAULTS_CNF = message(0xA07D, u8("mstatus"), oui=OUI_QCA)
 
