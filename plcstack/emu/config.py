@@ -1,0 +1,144 @@
+"""Network description files (TOML) for ``plcstack emulate`` and ``plcstack replay --into-emulator``.
+
+::
+
+    [network]
+    latency_ms = 0.5          # power-line delivery delay
+    seed = 1                  # random seed (nonces, NEKs): same seed, same run
+
+    [link]                    # default ConstantLinkModel for every pair of modems
+    tx_rate_mbps = 180
+    rx_rate_mbps = 170
+    attenuation_db = 21       # mean of the 58 SLAC groups, or a list of 58 values
+    [[link.pair]]             # optional per-pair override (as seen from a)
+    a = "00:b0:52:00:00:0a"
+    b = "00:b0:52:00:00:0b"
+    tx_rate_mbps = 90
+    reachable = true
+
+    [timers]                  # optional, see plcstack.emu.modem.Timers
+    beacon_s = 0.2
+
+    [[modem]]
+    name = "house"
+    mac = "00:b0:52:00:00:0a"
+    iface = "veth-h0"         # host interface (plcstack emulate); omit for a modem only on the power line
+    chip = "QCA7420"          # QCA7000, QCA7420 or QCA7500
+    password = "HomePlugAV"   # network password (NPW); or nmk = "hex" (16 bytes)
+    security_level = 0
+    cco = "auto"              # auto, always, never
+    cco_capability = 0
+    set_key_result = 1        # CM_SET_KEY.CNF RESULT on success: 1 Qualcomm firmware, 0 HomePlug AV spec
+    device_password = "..."   # DPW -> DAK (or dak = "hex")
+    firmware = "MAC-QCA7420-1.4.0.20-00-20171027-CS"
+    slac = true               # CM_ATTEN_PROFILE.IND for every CM_MNBC_SOUND.IND heard
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from plcstack.codec import mac_bytes
+from plcstack.emu.link import ConstantLinkModel, LinkModel, link_model_from_config
+from plcstack.emu.modem import FACTORY_PASSWORD, ModemConfig, Timers
+
+DEFAULT_MAC = bytes.fromhex("00B052EE0001")
+
+
+class ConfigError(ValueError):
+    """A network file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass
+class ModemSpec:
+    config: ModemConfig
+    iface: str | None = None
+
+
+@dataclass
+class NetworkConfig:
+    modems: list[ModemSpec]
+    link: LinkModel = field(default_factory=ConstantLinkModel)
+    latency_s: float = 0.0005
+    seed: int | None = None
+    source: str = "<built-in>"
+
+
+def default_network(iface: str | None, mac: bytes = DEFAULT_MAC, chip: str = "QCA7420") -> NetworkConfig:
+    """One QCA7420-like station on the factory network password ``HomePlugAV``."""
+    return NetworkConfig([ModemSpec(ModemConfig(mac=mac, chip=chip, password=FACTORY_PASSWORD, name="modem"),
+                                    iface)])
+
+
+def _hex(value: Any, size: int, what: str) -> bytes:
+    raw = bytes.fromhex(str(value).replace(":", "").replace(" ", ""))
+    if len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes of hex, got {len(raw)}")
+    return raw
+
+
+_MODEM_KEYS = {"name", "mac", "iface", "chip", "password", "nmk", "nid", "security_level", "cco", "cco_capability",
+               "set_key_result", "device_password", "dak", "firmware", "slac", "mfg", "usr", "net",
+               "stay_unassociated_near_networks"}
+
+
+def load_network(path: str | Path) -> NetworkConfig:
+    """Read a network TOML file (format in the module docstring)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return network_from_dict(data, str(path))
+
+
+def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkConfig:
+    net = data.get("network", {})
+    timer_cfg = data.get("timers", {})
+    known_timers = {f.name for f in fields(Timers)}
+    bad = set(timer_cfg) - known_timers
+    if bad:
+        raise ConfigError(f"{source}: unknown [timers] keys {sorted(bad)}; known: {sorted(known_timers)}")
+    timers = replace(Timers(), **timer_cfg)
+    try:
+        link = link_model_from_config(data.get("link"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{source}: [link]: {exc}") from exc
+    modems: list[ModemSpec] = []
+    entries = data.get("modem", [])
+    if not entries:
+        raise ConfigError(f"{source}: no [[modem]] entries")
+    seen: set[bytes] = set()
+    for i, m in enumerate(entries, 1):
+        where = f"{source}: modem #{i}" + (f" ({m['name']})" if "name" in m else "")
+        unknown = set(m) - _MODEM_KEYS
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+        try:
+            mac = mac_bytes(str(m["mac"]))
+            cfg = ModemConfig(
+                mac=mac, chip=str(m.get("chip", "QCA7420")), password=str(m.get("password", FACTORY_PASSWORD)),
+                nmk=_hex(m["nmk"], 16, "nmk") if "nmk" in m else None,
+                nid=_hex(m["nid"], 7, "nid") if "nid" in m else None,
+                security_level=int(m.get("security_level", 0)), cco=str(m.get("cco", "auto")),
+                cco_capability=int(m.get("cco_capability", 0)),
+                set_key_success_result=int(m.get("set_key_result", 1)),
+                device_password=m.get("device_password"), dak=_hex(m["dak"], 16, "dak") if "dak" in m else None,
+                firmware=m.get("firmware"), slac=bool(m.get("slac", True)),
+                stay_unassociated_near_networks=bool(m.get("stay_unassociated_near_networks", False)), name=str(m.get("name", f"modem{i}")),
+                timers=timers,
+                **{k: str(m[k]) for k in ("mfg", "usr", "net") if k in m},
+            )
+        except KeyError as exc:
+            raise ConfigError(f"{where}: missing {exc}") from exc
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        if mac in seen:
+            raise ConfigError(f"{where}: duplicate MAC {mac.hex(':')}")
+        seen.add(mac)
+        modems.append(ModemSpec(cfg, m.get("iface")))
+    return NetworkConfig(modems, link, float(net.get("latency_ms", 0.5)) / 1000.0,
+                         int(net["seed"]) if "seed" in net else None, source)

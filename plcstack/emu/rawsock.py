@@ -1,0 +1,254 @@
+"""Emulated modems bound to real Linux interfaces (AF_PACKET raw sockets, one selector loop).
+
+Each modem with an ``iface`` gets a ``socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)`` bound to that interface:
+every frame the host sends there enters the modem's HOST port, and what the modem sends its host is
+written back.  Frames this process sent itself come back as ``PACKET_OUTGOING`` and are skipped.
+
+Put the emulator on the *other* end of a veth pair from the tool: open-plc-utils sockets do not see
+frames that other local sockets send on their own interface (real-clients.md §2)::
+
+    ip netns add plc; ip link add h0 type veth peer name m0; ip link set h0 netns plc
+    ip link set m0 up; ip -n plc link set h0 up
+    plcstack emulate --iface m0 &                # the modem side
+    ip netns exec plc plctool -i h0 -r           # the host side
+
+Time is ``time.monotonic()``; the loop sleeps until the next frame or the next modem timer. SIGINT and
+SIGTERM stop it cleanly (sockets closed, pcap flushed).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TextIO
+
+from plcstack.emu.config import NetworkConfig
+from plcstack.emu.events import Dropped, Event
+from plcstack.emu.powerline import PowerLine, Recorder
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+MAX_BATCH = 256  # frames read from one socket before the loop looks at timers again
+RCVBUF = 4 << 20
+
+
+class RawPort:
+    """One AF_PACKET socket on one interface."""
+
+    def __init__(self, ifname: str) -> None:
+        self.ifname = ifname
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            self.sock.bind((ifname, ETH_P_ALL))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.setblocking(False)
+        self.rx = 0
+        self.tx = 0
+        self.send_errors = 0
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def recv_batch(self) -> list[bytes]:
+        out: list[bytes] = []
+        recvfrom = self.sock.recvfrom
+        for _ in range(MAX_BATCH):
+            try:
+                data, addr = recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno in (errno.ENETDOWN, errno.ENXIO, errno.ENODEV):
+                    break
+                raise
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            out.append(data)
+        self.rx += len(out)
+        return out
+
+    def send(self, frame: bytes) -> None:
+        try:
+            self.sock.send(frame)
+            self.tx += 1
+        except OSError:
+            self.send_errors += 1
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Emulator:
+    """The modems of a :class:`NetworkConfig` on one :class:`PowerLine`, with real interfaces attached."""
+
+    def __init__(self, network: NetworkConfig, recorder: Recorder | None = None, log: TextIO | None = None,
+                 verbose: bool = False, record_plc: bool = False) -> None:
+        self.network = network
+        self.log = log
+        self.verbose = verbose
+        self.t0 = time.monotonic()
+        self.powerline = PowerLine(link=network.link, latency_s=network.latency_s, start_time=self.t0,
+                                   recorder=recorder, on_event=self._on_event, record_plc=record_plc)
+        self.recorder = recorder
+        self.ports: dict[bytes, RawPort] = {}
+        self.errors = 0
+        self._stop = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        try:
+            for i, spec in enumerate(network.modems):
+                seed = None if network.seed is None else network.seed * 1000 + i
+                modem = self.powerline.add(spec.config, start=False, seed=seed)
+                if spec.iface:
+                    port = RawPort(spec.iface)
+                    self.ports[modem.mac] = port
+                    self.powerline.attach(modem.mac, self._sender(port))
+        except OSError:
+            self.close()
+            raise
+
+    @staticmethod
+    def _sender(port: RawPort) -> Callable[[bytes, float], None]:
+        def send(frame: bytes, t: float) -> None:
+            port.send(frame)
+
+        return send
+
+    def _say(self, text: str) -> None:
+        if self.log is not None:
+            print(text, file=self.log, flush=True)
+
+    def _on_event(self, mac: bytes, e: Event) -> None:
+        if self.verbose and not isinstance(e, Dropped):
+            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
+                      + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}"
+                                 for k, v in vars(e).items() if k != "t"))
+
+    def stop(self) -> None:
+        """Ask the loop to end (safe from signal handlers and other threads)."""
+        self._stop = True
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop()
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+    def describe(self) -> list[str]:
+        lines = []
+        for spec in self.network.modems:
+            m = self.powerline.modems[spec.config.mac]
+            lines.append(f"modem {spec.config.name or '-'} {m.mac.hex(':')} {m.chip.name} NID {m.nid.hex().upper()} "
+                         f"cco={spec.config.cco} on {spec.iface or '(power line only)'}")
+        return lines
+
+    def run(self, duration: float | None = None, ready: Callable[[], None] | None = None) -> int:
+        """Serve until :meth:`stop` (or SIGINT/SIGTERM when installed) or ``duration`` seconds."""
+        pl = self.powerline
+        sel = selectors.DefaultSelector()
+        for mac, port in self.ports.items():
+            sel.register(port.sock, selectors.EVENT_READ, mac)
+        sel.register(self._wake_r, selectors.EVENT_READ, None)
+        now = time.monotonic()
+        end = None if duration is None else now + duration
+        for mac in list(pl.modems):
+            pl.power_on(mac, now)
+        if ready is not None:
+            ready()
+        try:
+            while not self._stop:
+                now = time.monotonic()
+                if end is not None and now >= end:
+                    break
+                nxt = pl.next_time()
+                timeout = 0.5 if nxt is None else min(0.5, max(0.0, nxt - now))
+                if end is not None:
+                    timeout = min(timeout, max(0.0, end - now))
+                for key, _ in sel.select(timeout):
+                    mac = key.data
+                    if mac is None:
+                        try:
+                            self._wake_r.recv(64)
+                        except OSError:
+                            pass
+                        continue
+                    port = self.ports[mac]
+                    for frame in port.recv_batch():
+                        t = time.monotonic()
+                        try:
+                            pl.send_from_host(mac, frame, t)
+                        except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the emulator
+                            self.errors += 1
+                            if self.errors <= 10:
+                                self._say(f"error handling a frame on {port.ifname}: {exc!r}")
+                try:
+                    pl.run_until(time.monotonic())
+                except Exception as exc:  # noqa: BLE001
+                    self.errors += 1
+                    if self.errors <= 10:
+                        self._say(f"error in the power-line loop: {exc!r}")
+        finally:
+            sel.close()
+        return 0
+
+    def close(self) -> None:
+        for port in self.ports.values():
+            port.close()
+        self.ports.clear()
+        if self.recorder is not None:
+            self.recorder.close()
+        for s in (self._wake_r, self._wake_w):
+            s.close()
+
+    def stats(self) -> dict[str, int]:
+        out = {"errors": self.errors, "plc_delivered": self.powerline.delivered}
+        for port in self.ports.values():
+            out[f"{port.ifname}.rx"] = port.rx
+            out[f"{port.ifname}.tx"] = port.tx
+        for m in self.powerline.modems.values():
+            for k, v in m.stats.items():
+                out[f"{m.mac.hex(':')}.{k}"] = v
+        return out
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def main_loop(network: NetworkConfig, pcap: str | None = None, verbose: bool = False, duration: float | None = None,
+              out: TextIO = sys.stderr, pcap_plc: bool = False) -> int:
+    """What ``plcstack emulate`` runs."""
+    recorder = None
+    if pcap:
+        from plcstack.emu.recorder import PcapRecorder
+
+        recorder = PcapRecorder(pcap, epoch=time.time() - time.monotonic())
+    emu = Emulator(network, recorder=recorder, log=out, verbose=verbose, record_plc=pcap_plc)
+    try:
+        emu.install_signal_handlers()
+        for line in emu.describe():
+            print(line, file=out)
+        print(f"emulating {len(network.modems)} modem(s); Ctrl-C to stop", file=out, flush=True)
+        rc = emu.run(duration=duration)
+        s = emu.stats()
+        print("stopped: " + ", ".join(f"{k}={v}" for k, v in s.items() if not k.endswith(".dropped")), file=out,
+              flush=True)
+        return rc
+    finally:
+        emu.close()

@@ -1,0 +1,230 @@
+"""``plcstack replay``: send a capture's HomePlug AV frames again, to an interface or an emulated network.
+
+Only ethertype 0x88E1 frames are replayed (802.1Q-tagged ones too).  Timing follows the capture's
+timestamps divided by ``speed`` (``top_speed`` sends back to back).  With an interface, frames go out
+of an AF_PACKET socket and every 0x88E1 frame that arrives meanwhile (and ``listen_s`` after the last)
+is recorded; with an emulated network, frames enter the host port of one modem on a virtual clock,
+so a replay of minutes takes milliseconds, and that modem's host-side output is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from plcstack.codec import DecodeError, decode_header, mac_bytes, mmtype_name
+
+if TYPE_CHECKING:
+    from plcstack.emu.config import NetworkConfig
+
+HPAV = b"\x88\xe1"
+
+
+class ReplayError(Exception):
+    """The capture, the filter or the destination cannot be used."""
+
+
+@dataclass
+class Replayed:
+    """What a replay sent and what came back: ``(t, direction, frame)`` with direction ``"sent"``/``"got"``."""
+
+    frames: list[tuple[float, str, bytes]] = field(default_factory=list)
+
+    @property
+    def sent(self) -> list[bytes]:
+        return [f for _, d, f in self.frames if d == "sent"]
+
+    @property
+    def got(self) -> list[bytes]:
+        return [f for _, d, f in self.frames if d == "got"]
+
+    def summary(self) -> str:
+        names: Counter[str] = Counter()
+        for f in self.got:
+            names[frame_name(f)] += 1
+        parts = ", ".join(f"{n} x{c}" for n, c in sorted(names.items()))
+        return f"sent {len(self.sent)} frame(s), got {len(self.got)} back" + (f": {parts}" if parts else "")
+
+
+def is_hpav(frame: bytes) -> bool:
+    return frame[12:14] == HPAV or (frame[12:14] == b"\x81\x00" and frame[16:18] == HPAV)
+
+
+def frame_name(frame: bytes) -> str:
+    try:
+        h = decode_header(frame)
+    except DecodeError:
+        return "malformed"
+    return mmtype_name(h.mmtype, h.oui)
+
+
+class TypeFilter:
+    """``--type`` values: ``VS_SW_VER.REQ`` (exact), ``VS_SW_VER`` (all variants) or ``0xA000`` (MMTYPE)."""
+
+    def __init__(self, specs: Iterable[str]) -> None:
+        self.names: set[str] = set()
+        self.bases: set[str] = set()
+        self.mmtypes: set[int] = set()
+        for spec in specs:
+            for item in spec.split(","):
+                item = item.strip()
+                if not item:
+                    continue
+                if item.lower().startswith("0x"):
+                    try:
+                        self.mmtypes.add(int(item, 16))
+                    except ValueError:
+                        raise ReplayError(f"bad MMTYPE {item!r}") from None
+                elif "." in item:
+                    self.names.add(item.upper())
+                else:
+                    self.bases.add(item.upper())
+
+    @property
+    def empty(self) -> bool:
+        return not (self.names or self.bases or self.mmtypes)
+
+    def __call__(self, frame: bytes) -> bool:
+        if self.empty:
+            return True
+        try:
+            h = decode_header(frame)
+        except DecodeError:
+            return False
+        name = mmtype_name(h.mmtype, h.oui)
+        return h.mmtype in self.mmtypes or name in self.names or name.split(".")[0] in self.bases
+
+
+def read_frames(path: str, types: Iterable[str] = ()) -> list[tuple[float, bytes]]:
+    """The HomePlug AV frames of a capture, ``(seconds since the first kept frame, bytes)``."""
+    from plcstack.pcapio import CaptureFormatError, open_capture
+
+    keep = TypeFilter(types)
+    out: list[tuple[float, bytes]] = []
+    try:
+        with open_capture(path) as reader:
+            for _, ts, buf, off, length, linktype in reader:
+                frame = bytes(buf[off:off + length])
+                if linktype != 1 or len(frame) < 17 or not is_hpav(frame) or not keep(frame):
+                    continue
+                out.append((ts, frame))
+    except (OSError, CaptureFormatError) as exc:
+        raise ReplayError(f"{path}: {exc}") from exc
+    if not out:
+        return []
+    t0 = out[0][0]
+    return [(ts - t0, f) for ts, f in out]
+
+
+def schedule(frames: list[tuple[float, bytes]], speed: float, top_speed: bool) -> Iterator[tuple[float, bytes]]:
+    if speed <= 0:
+        raise ReplayError("--speed must be positive")
+    for t, f in frames:
+        yield (0.0 if top_speed else t / speed), f
+
+
+def replay_into_network(frames: list[tuple[float, bytes]], network: NetworkConfig, modem: bytes | None = None,
+                        speed: float = 1.0, top_speed: bool = False, listen_s: float = 0.5,
+                        gap_s: float = 0.001) -> Replayed:
+    """Feed frames into the host port of ``modem`` (default: the first) of an in-process network."""
+    from plcstack.emu.powerline import PowerLine
+
+    pl = PowerLine(link=network.link, latency_s=network.latency_s)
+    for i, spec in enumerate(network.modems):
+        pl.add(spec.config, seed=None if network.seed is None else network.seed * 1000 + i)
+    target = modem or network.modems[0].config.mac
+    if target not in pl.modems:
+        raise ReplayError(f"no modem {target.hex(':')} in {network.source}")
+    out = Replayed()
+    settle = 2.0  # let the AVLN form first, as a real network would have
+    pl.run_until(settle)
+    last = settle
+    for i, (t, frame) in enumerate(schedule(frames, speed, top_speed)):
+        when = settle + (t if not top_speed else i * gap_s)
+        pl.run_until(when)
+        pl.take_host(target)
+        out.frames.append((when, "sent", frame))
+        pl.send_from_host(target, frame, when)
+        pl.run_until(when)
+        out.frames.extend((ts, "got", f) for ts, f in pl.take_host(target))
+        last = when
+    pl.run_until(last + listen_s)
+    out.frames.extend((ts, "got", f) for ts, f in pl.take_host(target))
+    return out
+
+
+def replay_to_iface(frames: list[tuple[float, bytes]], iface: str, speed: float = 1.0, top_speed: bool = False,
+                    listen_s: float = 0.5) -> Replayed:
+    """Send frames out of ``iface`` with their timing; collect the 0x88E1 frames that arrive meanwhile."""
+    import selectors
+
+    from plcstack.emu.rawsock import RawPort
+
+    try:
+        port = RawPort(iface)
+    except OSError as exc:
+        raise ReplayError(f"{iface}: {exc}") from exc
+    out = Replayed()
+    sel = selectors.DefaultSelector()
+    sel.register(port.sock, selectors.EVENT_READ)
+    start = time.monotonic()
+
+    def collect(until: float) -> None:
+        while True:
+            now = time.monotonic()
+            if now >= until:
+                break
+            if sel.select(until - now):
+                for f in port.recv_batch():
+                    if is_hpav(f):
+                        out.frames.append((time.monotonic() - start, "got", f))
+
+    try:
+        for t, frame in schedule(frames, speed, top_speed):
+            collect(start + t)
+            port.send(frame)
+            out.frames.append((time.monotonic() - start, "sent", frame))
+            if top_speed:
+                for f in port.recv_batch():
+                    if is_hpav(f):
+                        out.frames.append((time.monotonic() - start, "got", f))
+        collect(time.monotonic() + listen_s)
+    finally:
+        sel.close()
+        port.close()
+    return out
+
+
+def write_pcap(result: Replayed, path: str, epoch: float) -> None:
+    from plcstack.pcapio import PcapWriter
+
+    with PcapWriter(path) as w:
+        for t, _, f in sorted(result.frames, key=lambda x: x[0]):
+            w.write(f, epoch + t)
+
+
+def replay_main(args: argparse.Namespace) -> int:
+    frames = read_frames(args.capture, args.type)
+    if not frames:
+        raise ReplayError(f"{args.capture}: no HomePlug AV frames" + (" of the requested types" if args.type else ""))
+    if args.into_emulator:
+        from plcstack.emu.config import ConfigError, load_network
+
+        try:
+            network = load_network(args.into_emulator)
+            modem = mac_bytes(args.modem) if args.modem else None
+        except (ConfigError, ValueError) as exc:
+            raise ReplayError(str(exc)) from exc
+        result = replay_into_network(frames, network, modem, args.speed, args.top_speed, args.listen)
+        epoch = time.time()
+    else:
+        epoch = time.time()
+        result = replay_to_iface(frames, args.iface, args.speed, args.top_speed, args.listen)
+    if args.pcap:
+        write_pcap(result, args.pcap, epoch)
+    print(result.summary())
+    return 0

@@ -1,0 +1,26 @@
+"""Fixtures of the emulator tests."""
+
+from __future__ import annotations
+
+import pytest
+from emu_helpers import MAC_A, MAC_B, MAC_C
+
+from plcstack.emu import Modem, ModemConfig, PowerLine
+
+
+@pytest.fixture
+def modem() -> Modem:
+    m = Modem(ModemConfig(mac=MAC_A), seed=1)
+    m.start(0.0)
+    m.poll(1.0)  # past the BBT: CCo of its own AVLN
+    return m
+
+
+@pytest.fixture
+def network() -> PowerLine:
+    """Three modems on the factory password, settled into one AVLN."""
+    pl = PowerLine()
+    for mac in (MAC_A, MAC_B, MAC_C):
+        pl.add(ModemConfig(mac=mac), seed=int.from_bytes(mac, "big"))
+    pl.run_for(2.0)
+    return pl

@@ -1,0 +1,116 @@
+"""SLAC through the emulator with real third-party peers: open-plc-utils pev/evse, and pyslac as the EVSE.
+
+Topology: EVSE host h0 -- modem A (QCA7000, CCo "always") ~~ power line ~~ modem B (QCA7000) -- PEV host h1.
+The pev must reach CM_SLAC_MATCH and then re-key its own modem with the EVSE's NMK, which makes
+modem B join modem A's AVLN (seen in the emulator's event log).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from netns_helpers import REPO, bench, emulator, modem_block, need_tools, stop
+
+pytestmark = [pytest.mark.netns, pytest.mark.realtools]
+
+EVSE_MODEM, PEV_MODEM = "00:b0:52:00:e5:01", "00:b0:52:00:e7:01"
+EVSE_NMK, EVSE_NID = "B59319D7E8157BA001B018669CCEE30D", "026BCBA5354E08"
+PEV_INI = """[default]
+vehicle identifier=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+network membership key=50D3E4933F855B7040784DF815AA8DB7
+network identifier=B0F2E695666B03
+attenuation threshold=40
+msound pause=20
+charge time=2
+settle time=1
+"""
+EVSE_INI = f"""[default]
+time to sound=6
+number of sounds=10
+response type=1
+station identifier=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
+network membership key={EVSE_NMK}
+network identifier={EVSE_NID}
+settle time=1
+charge time=2
+"""
+
+
+def slac_network(b) -> str:
+    return ("[network]\nseed = 7\n[link]\nattenuation_db = 21\n"
+            + modem_block("evse-modem", EVSE_MODEM, b.modem_if(0), chip="QCA7000", cco="always",
+                          password="HomePlugAV0123")
+            + modem_block("pev-modem", PEV_MODEM, b.modem_if(1), chip="QCA7000", cco="never"))
+
+
+def key_changes(log: str, modem: str) -> list[tuple[float, str]]:
+    """(time, NID) of every KeyChanged event of ``modem`` in the emulator's -v log."""
+    pat = re.compile(rf"\[\s*([\d.]+)\] {modem} KeyChanged nid=([0-9a-f:]+)")
+    return [(float(t), nid.replace(":", "").upper()) for t, nid in pat.findall(log)]
+
+
+def write_inis(tmp: Path) -> tuple[str, str]:
+    (tmp / "pev.ini").write_text(PEV_INI)
+    (tmp / "evse.ini").write_text(EVSE_INI)
+    return str(tmp / "pev.ini"), str(tmp / "evse.ini")
+
+
+def test_openplc_pev_and_evse_reach_slac_match(tmp_path):
+    need_tools("pev", "evse")
+    pev_ini, evse_ini = write_inis(tmp_path)
+    with bench(2) as b:
+        with emulator(b, slac_network(b), tmp_path, extra=("-v",)) as emu:
+            evse = b.spawn(0, "evse", "-i", b.hosts[0], "-p", evse_ini, "-d", "-l")
+            time.sleep(0.5)
+            pev = b.spawn(1, "pev", "-i", b.hosts[1], "-p", pev_ini, "-d")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and evse.poll() is None:
+                time.sleep(0.2)
+            time.sleep(0.5)
+            pev_out, evse_out = stop(pev), stop(evse)
+        stop(emu.proc)
+        log = emu.log()
+    assert "pev_cm_slac_match: <-- CM_SLAC_MATCH.CNF" in pev_out, pev_out[-3000:]
+    assert "evse_cm_slac_match: --> CM_SLAC_MATCH.CNF" in evse_out, evse_out[-3000:]
+    assert "CM_SET_KEY.RESULT 1" in pev_out  # Qualcomm polarity accepted by open-plc-utils
+    assert evse_out.count("<-- CM_ATTEN_PROFILE.IND") == 10 or evse_out.count("CM_ATTEN_PROFILE.NumGroups 58") == 10
+    changes = key_changes(log, PEV_MODEM)
+    assert any(nid == EVSE_NID for _, nid in changes), log  # the pev re-keyed its modem with the EVSE's NMK
+    assert f"{PEV_MODEM} Joined cco_mac={EVSE_MODEM}" in log, log
+    t_own = next(t for t, nid in changes if nid == "B0F2E695666B03")
+    t_evse = next(t for t, nid in changes if nid == EVSE_NID)
+    print(f"SLAC (open-plc-utils pev/evse): own key at {t_own:.3f}s, EVSE key at {t_evse:.3f}s, "
+          f"{t_evse - t_own:.2f}s incl. the pev's 1 s settle time")
+
+
+def test_pyslac_evse_and_openplc_pev_reach_slac_match(tmp_path):
+    need_tools("pev")
+    if importlib.util.find_spec("pyslac") is None:
+        pytest.skip("needs pyslac (pip install pyslac 'marshmallow<4')")
+    pev_ini, _ = write_inis(tmp_path)
+    driver = str(REPO / "tools" / "emu_pyslac_evse.py")
+    with bench(2) as b:
+        with emulator(b, slac_network(b), tmp_path, extra=("-v",)) as emu:
+            evse = b.spawn(0, sys.executable, driver, "--iface", b.hosts[0], "--timeout", "25")
+            time.sleep(1.5)  # CM_SET_KEY + the (patched) 0.5 s settle time
+            pev = b.spawn(1, "pev", "-i", b.hosts[1], "-p", pev_ini, "-d")
+            try:
+                evse.wait(30)
+            except Exception:  # noqa: BLE001 - reported below
+                pass
+            time.sleep(0.5)
+            pev_out, evse_out = stop(pev), stop(evse)
+        stop(emu.proc)
+        log = emu.log()
+    m = re.search(r"MATCHED NID=([0-9A-F]{14}) NMK=([0-9A-F]{32})", evse_out)
+    assert m, evse_out[-3000:]
+    nid, nmk = m.groups()
+    assert "pev_cm_slac_match: <-- CM_SLAC_MATCH.CNF" in pev_out, pev_out[-3000:]
+    assert ":".join(nmk[i:i + 2] for i in range(0, 32, 2)) in pev_out  # the pev sets pyslac's random NMK
+    assert any(n == nid for _, n in key_changes(log, PEV_MODEM)), log
+    assert f"{PEV_MODEM} Joined cco_mac={EVSE_MODEM}" in log, log
