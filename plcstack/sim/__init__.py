@@ -1,0 +1,13 @@
+"""Site simulator: many HomePlug nodes on a wired site (EV chargers above all).
+
+Layers, each a module of small functions or plain dataclasses:
+
+* :mod:`.carriers`, :mod:`.channel`, :mod:`.noise`, :mod:`.phy`, :mod:`.mac` -- physics, each model a
+  referenced NumPy function (simulator.md §3--§5);
+* :mod:`.site` -- the TOML site description;
+* :mod:`.topology` -- per ordered pair channel gain on the carrier grid from the site's cable tree;
+* :mod:`.engine` -- AVLNs, CCo election, beacon loss, gateway selection and flapping over time;
+* :mod:`.report` -- ``summary.json``, plots and advice.
+
+Import the submodules directly; this package imports nothing heavy on purpose.
+"""

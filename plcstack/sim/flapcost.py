@@ -1,0 +1,98 @@
+"""What one flap costs a charger: outage seconds and extra bytes (simulator.md §6.8).
+
+Each function returns plain numbers and names its source.  The engine charges these costs to the
+node that flapped; ``summary.json`` reports them against the charger's ~3 MB/day budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .site import SiteParams
+
+# -- HomePlug AV re-association (Greenvity HPGP firmware timers, simulator.md §6.2 [V]) -----------
+BEACON_LOSS_TICK_S = 0.2  # HPGP_TIME_BEACON_LOSS
+BACKUP_CCO_TICKS = 3  # MAX_NO_BEACON_BACKUPCCO: a backup CCo takes over after 0.6 s
+REDISCOVERY_TICKS = 18  # MAX_NO_BEACON_NW_DISCOVERY: a station restarts discovery after 3.6 s
+BBT_S = 1.0  # HPGP_TIME_BBT: listen before deciding the role
+USAI_S = 1.0  # HPGP_TIME_USAI: CM_UNASSOCIATED_STA.IND interval
+DISCOVER_PERIOD_S = 5.0  # HPGP_TIME_DISC_PERIOD_MAX
+ASSOC_TIMEOUT_S = 1.0  # HPGP_TIME_ASSOC
+KEY_TIMEOUT_S = 1.0  # HPGP_TIME_KEY
+HANDOVER_BEACONS = 5  # HPGP_HO_COUNTDOWN_MAX
+TEI_LEASE_AUTH_S = 2880 * 60.0  # HPGP_TIME_TEI_LEASE_AUTH_MIN (48 h)
+MME_RTT_S = 0.02  # [E] CC_ASSOC / CM_GET_KEY exchange on a working link
+
+# -- Upper layers ----------------------------------------------------------------------------------
+TCP_INITIAL_RTO_S = 1.0  # RFC 6298 [L]
+ARP_STALE_S = 30.0  # Linux neighbour reachable time ~30 s [L]
+WIFI_ASSOC_SCAN_S = 2.0  # [E] WPA2-PSK association with a full scan, 1-3 s
+WIFI_ASSOC_NOSCAN_S = 0.05  # [E] tens of ms without a scan
+TLS12_HANDSHAKE_BYTES = 5_500  # [E] certificates dominate: "a few kB"
+TLS12_RTTS = 2  # [L]
+MQTT_RECONNECT_BYTES = 600  # [E] CONNECT/CONNACK + re-SUBSCRIBE + small QoS1 replay
+OCPP_RECONNECT_BYTES = 1_500  # [E] WebSocket upgrade + BootNotification + StatusNotification
+DHCP_EXCHANGE_BYTES = 4 * 342  # DISCOVER/OFFER/REQUEST/ACK, minimum BOOTP frames [L]
+ARP_BYTES = 2 * 60
+
+
+def beacon_loss_detection_s(ticks: int = REDISCOVERY_TICKS) -> float:
+    """Time from the last beacon heard to the station's reaction: ticks x 200 ms (3.6 s for 18)."""
+    return ticks * BEACON_LOSS_TICK_S
+
+
+def dhcp_retransmit_schedule(attempts: int = 5, first_s: float = 4.0, cap_s: float = 64.0) -> list[float]:
+    """DHCPDISCOVER retransmission delays: 4, 8, 16, 32, 64 s (+-1 s randomisation), RFC 2131 §4.1 [L]."""
+    out, delay = [], first_s
+    for _ in range(attempts):
+        out.append(min(delay, cap_s))
+        delay *= 2.0
+    return out
+
+
+def mqtt_dead_client_s(keepalive_s: float) -> float:
+    """A broker declares a silent client dead after 1.5 x keep-alive (MQTT 3.1.1 §3.1.2.10) [L]."""
+    return 1.5 * keepalive_s
+
+
+@dataclass(frozen=True)
+class FlapCost:
+    outage_s: float
+    extra_bytes: int
+    ghost_session_s: float = 0.0  # time the broker still believes the old session is alive
+
+
+def reconnect_cost(params: SiteParams) -> FlapCost:
+    """New IP address: DHCP (4 RTT), TCP (1 RTT), TLS 1.2 (2 RTT), MQTT CONNECT (1 RTT), OCPP boot."""
+    rtts = 4 + 1 + TLS12_RTTS + 1 + 1
+    return FlapCost(
+        outage_s=rtts * params.rtt_s,
+        extra_bytes=DHCP_EXCHANGE_BYTES + TLS12_HANDSHAKE_BYTES + MQTT_RECONNECT_BYTES + OCPP_RECONNECT_BYTES,
+        ghost_session_s=mqtt_dead_client_s(params.mqtt_keepalive_s),
+    )
+
+
+def flap_cost(kind: str, params: SiteParams, rejoin_s: float = 0.0) -> FlapCost:
+    """Cost of one flap of ``kind``:
+
+    * ``"l2-path"`` -- the router's MAC table moved the charger to another bridge (bridging loop):
+      the frames in flight on the stale path are lost and TCP recovers after one RTO [L];
+    * ``"gateway"`` -- the charger's firmware picked another gateway on the same LAN: gratuitous
+      ARP, one RTO for the in-flight segment;
+    * ``"avln"`` -- the modem left its AVLN and re-associated (``rejoin_s`` measured by the engine:
+      beacon-loss detection + scan + CC_ASSOC + CM_GET_KEY); the IP survives on the same LAN, but the
+      outage exceeds the RTO so TCP backs off once more;
+    * ``"uplink"`` -- Wi-Fi <-> PLC: another interface and another address: Wi-Fi association (when
+      moving to Wi-Fi) or PLC join, DHCP, TCP, TLS, MQTT and OCPP all start again.
+    """
+    if kind in ("l2-path", "gateway"):
+        return FlapCost(TCP_INITIAL_RTO_S, ARP_BYTES + 1500)
+    if kind == "avln":
+        return FlapCost(rejoin_s + TCP_INITIAL_RTO_S, ARP_BYTES + 1500)
+    if kind == "uplink-wifi":
+        base = reconnect_cost(params)
+        return FlapCost(WIFI_ASSOC_SCAN_S + base.outage_s, base.extra_bytes, base.ghost_session_s)
+    if kind == "uplink-plc":
+        base = reconnect_cost(params)
+        return FlapCost(rejoin_s + base.outage_s, base.extra_bytes, base.ghost_session_s)
+    raise ValueError(f"unknown flap kind {kind!r}")

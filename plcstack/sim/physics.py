@@ -1,0 +1,267 @@
+"""Site physics: channel, noise, SNR, tone maps and rates for any pair at any charging state.
+
+Composes the model functions (:mod:`.channel`, :mod:`.noise`, :mod:`.phy`) for a whole site and
+keeps the pairwise work cheap:
+
+* the channel gain of every ordered pair is computed once (:func:`.topology.site_channel`);
+* noise changes only when a charger starts or stops charging; a charger's emission reaches a
+  receiver through the channel, so each charger has a precomputed *influence* set (receivers where
+  it raises the noise by more than 0.05 dB on some carrier) and only those receivers are recomputed;
+* tone maps and rates are computed lazily per ordered pair and cached per receiver noise version;
+  the engine asks only for station -> CCo, station <-> gateway links (O(N x gateways)), not N^2.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import noise, phy
+from .carriers import av2_carrier_frequencies_hz, av2_tone_mask, av_tone_mask
+from .site import Site
+from .topology import SiteChannel, site_channel
+
+N_SLOTS = 6  # tone-map regions per half mains cycle (open-plc-utils PLC_SLOTS 6) [V]
+BEACON_SLOT = 0  # beacons sit at a fixed phase of the AC cycle (beacon period = 2 mains cycles) [V]
+BEACON_ROBO = "MINI"  # beacons are PB136 mini-ROBO frames (Greenvity HAL) [V]
+IMPULSE_EXCESS_DB = 25.0  # [E] mains-synchronous impulse PSD above the charger's stationary emission
+IMPULSE_DURATION_S = 150e-6  # [E] rectifier commutation, "us up to hundreds of us" (§4.3 [L])
+INFLUENCE_DB = 0.3  # a charger "influences" a receiver when it raises its noise by more than this [E]
+TECH_RANK = {"GP": 0, "AV": 1, "AV2": 2}
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """One ordered link at one charging state."""
+
+    rate_mbps: float  # coded PHY rate, mean over the tone-map slots
+    slot_rates_mbps: tuple[float, ...]
+    loaded_carriers: int  # carriers with >= 1 bit (mean over slots), for the fading sensitivity
+    robo_margin_db: float  # beacon (mini-ROBO) effective SNR minus the decoding threshold
+
+
+def _stable_seed(*parts: object) -> int:
+    return zlib.crc32("|".join(map(str, parts)).encode())
+
+
+class SitePhysics:
+    """All the physics of one site realisation (``seed`` draws per-node noise offsets and the
+    phase of each charger's mains-synchronous impulses)."""
+
+    def __init__(self, site: Site, seed: int = 0, channel: SiteChannel | None = None) -> None:
+        self.site = site
+        p = site.params
+        nodes = site.nodes
+        self.n = n = len(nodes)
+        self.has_av2 = any(nd.technology == "AV2" for nd in nodes)
+        if self.has_av2:
+            f = av2_carrier_frequencies_hz()
+            av_mask = np.zeros(f.size, bool)
+            av_mask[: av_tone_mask().size] = av_tone_mask()
+            av2_mask = av2_tone_mask()
+        else:
+            av_mask = av_tone_mask()
+            av2_mask = av_mask
+            f = None
+        self.channel = channel if channel is not None else site_channel(site, freq_hz=f)
+        grid_f = self.channel.freq_hz
+        work = av_mask | av2_mask  # carriers we compute at all
+        self.freq_hz = grid_f[work]
+        self.av_sel = av_mask[work]  # within the working carriers
+        self.av2_sel = av2_mask[work]
+        self.gain_db = np.ascontiguousarray(self.channel.gain_db[:, :, work])  # (N, N, Kw) float32
+        self.glin = (10.0 ** (self.gain_db / 10.0)).astype(np.float32)
+        # receiver-major copy on the AV carriers, so one receiver's column is contiguous (beacons)
+        self._glin_rx_av = np.ascontiguousarray(self.glin[:, :, self.av_sel].transpose(1, 0, 2))
+        self.ptx_lin = 10.0 ** (p.tx_psd_dbm_hz / 10.0)
+        rng = np.random.default_rng(_stable_seed("physics", seed, site.name))
+
+        a, b, c = noise.QUIET_BACKGROUND if p.background == "quiet" else noise.NOISY_BACKGROUND
+        bg = noise.background_noise_dbm_per_hz(self.freq_hz, a, b, c)
+        nb = noise.narrowband_noise_dbm_per_hz(self.freq_hz, bg, p.narrowband_db)
+        floor = noise.receiver_floor_dbm_per_hz(self.freq_hz)
+        base_db = noise.power_sum_db(bg, nb, floor)
+        offsets = rng.normal(0.0, p.noise_spread_db, n) if p.noise_spread_db > 0 else np.zeros(n)
+        self.bg_lin = (10.0 ** ((base_db[None, :] + offsets[:, None]) / 10.0)).astype(np.float64)  # (N, Kw)
+
+        # charger emission while charging, per slot: stationary + mains-synchronous impulses [E §4.4]
+        self.emission = np.zeros((n, N_SLOTS, self.freq_hz.size))
+        self.is_charger = np.array([nd.kind == "charger" for nd in nodes])
+        for i, nd in enumerate(nodes):
+            if nd.kind != "charger":
+                continue
+            sw = float(rng.uniform(20e3, 150e3))  # switching frequency of the vehicle's OBC [E]
+            stat_db = noise.charger_noise_dbm_per_hz(self.freq_hz, level_dbm_hz_at_1mhz=nd.noise_dbm_hz,
+                                                     switching_hz=sw)
+            phase = float(rng.uniform(0.0, 1.0))
+            weights = noise.mains_synchronous_slot_weights(N_SLOTS, (phase,), IMPULSE_DURATION_S, p.mains_hz)
+            stat = 10.0 ** (stat_db / 10.0)
+            self.emission[i] = stat[None, :] * (1.0 + weights[:, None] * 10.0 ** (IMPULSE_EXCESS_DB / 10.0))
+        # which receivers each charger's emission reaches (at the noisiest slot)
+        peak = self.emission.max(axis=1)  # (N, Kw)
+        ratio = peak[:, None, :] * self.glin / self.bg_lin[None, :, :]
+        self.influence = (ratio.max(axis=2) > 10.0 ** (INFLUENCE_DB / 10.0) - 1.0) & self.is_charger[:, None]
+
+        self.charging = np.zeros(n, bool)
+        self._noise = np.repeat(self.bg_lin[:, None, :], N_SLOTS, axis=1)  # (N, S, Kw)
+        self.noise_version = np.zeros(n, np.int64)
+        self._link_cache: dict[tuple[int, int], tuple[int, LinkState]] = {}
+        self._margin = np.full((n, n), np.nan)  # beacon margin i -> j, column-cached
+        self._margin_version = np.full(n, -1, np.int64)
+        self.tech = [nd.technology for nd in nodes]
+
+    # -- charging state ----------------------------------------------------------------------------
+    def set_charging(self, charging: np.ndarray) -> np.ndarray:
+        """Set which chargers are charging; return the receivers whose noise changed."""
+        charging = np.asarray(charging, bool) & self.is_charger
+        changed = charging != self.charging
+        if not changed.any():
+            return np.zeros(self.n, bool)
+        affected = self.influence[changed].any(axis=0)
+        self.charging = charging.copy()
+        rx = np.flatnonzero(affected)
+        for c in np.flatnonzero(changed):
+            hit = rx[self.influence[c, rx]]
+            if hit.size:
+                # incremental update: add or remove this charger's emission at the receivers it reaches
+                sign = 1.0 if charging[c] else -1.0
+                self._noise[hit] += sign * self.emission[c][None, :, :] * self.glin[c, hit][:, None, :]
+        if rx.size:
+            self._noise[rx] = np.maximum(self._noise[rx], self.bg_lin[rx][:, None, :])
+            self.noise_version[rx] += 1
+        return affected
+
+    def noise_psd_lin(self, j: int, charging: np.ndarray) -> np.ndarray:
+        """Noise PSD (mW/Hz) at receiver ``j`` per slot and carrier, (S, Kw)."""
+        srcs = np.flatnonzero(charging & self.influence[:, j])
+        out = np.repeat(self.bg_lin[j][None, :], N_SLOTS, axis=0)
+        for c in srcs:
+            out = out + self.emission[c] * self.glin[c, j][None, :]
+        return out
+
+    def noise_dbm_hz(self, j: int) -> np.ndarray:
+        return 10.0 * np.log10(self._noise[j])
+
+    # -- links ----------------------------------------------------------------------------------------
+    def link_tech(self, i: int, j: int) -> str:
+        return min(self.tech[i], self.tech[j], key=TECH_RANK.__getitem__)
+
+    def snr_db(self, i: int, j: int) -> np.ndarray:
+        """Per-slot, per-carrier SNR (dB) of the link i -> j at the current charging state, (S, Kw)."""
+        snr = 10.0 * np.log10(self.ptx_lin * self.glin[i, j][None, :] / self._noise[j])
+        return np.minimum(snr, self.site.params.snr_cap_db)
+
+    def link(self, i: int, j: int) -> LinkState:
+        """Tone maps of i -> j (cached until ``j``'s noise changes)."""
+        key = (i, j)
+        hit = self._link_cache.get(key)
+        if hit is not None and hit[0] == self.noise_version[j]:
+            return hit[1]
+        state = self._compute_link(i, j)
+        self._link_cache[key] = (int(self.noise_version[j]), state)
+        return state
+
+    def _compute_link(self, i: int, j: int) -> LinkState:
+        rates, slots, loaded = self.rates_into(j, np.array([i]))
+        margin = float(self.beacon_margin(np.array([i]), j)[0])
+        return LinkState(float(rates[0]), tuple(float(x) for x in slots[0]), int(loaded[0]), margin)
+
+    def rates_into(self, j: int, tx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coded PHY rates of the links tx[k] -> j, vectorised: (mean rate (T,), slot rates (T, S),
+        loaded carriers (T,)) at the current charging state.
+
+        Same pipeline as :func:`.phy.link_phy_rate_mbps` (threshold bit loading, §5.4 table (a)),
+        evaluated in the linear SNR domain in float32 to skip a log10 per carrier.
+        """
+        p = self.site.params
+        tx = np.asarray(tx, dtype=int)
+        slots = np.zeros((tx.size, N_SLOTS))
+        loaded = np.zeros(tx.size, dtype=int)
+        techs = np.array([TECH_RANK[self.link_tech(int(i), j)] for i in tx])
+        cap_lin = np.float32(10.0 ** (p.snr_cap_db / 10.0))
+        for rank in np.unique(techs):
+            rows = tx[techs == rank]
+            sel = self.av2_sel if rank == TECH_RANK["AV2"] else self.av_sel
+            snr_lin = (self.glin[rows, j][:, sel][:, None, :]
+                       * (self.ptx_lin / self._noise[j][:, sel]).astype(np.float32)[None, :, :])
+            np.minimum(snr_lin, cap_lin, out=snr_lin)
+            if rank == TECH_RANK["GP"]:
+                # Green PHY: ROBO only; HS-ROBO when its combined SNR decodes, else STD-ROBO
+                mean_lin = snr_lin.mean(axis=2)
+                eff_hs = 10.0 * np.log10(mean_lin * phy.ROBO_COPIES["HS"])
+                eff_std = 10.0 * np.log10(mean_lin * phy.ROBO_COPIES["STD"])
+                r = np.where(eff_hs >= phy.ROBO_THRESHOLD_DB, phy.robo_rate_mbps("HS"),
+                             np.where(eff_std >= phy.ROBO_THRESHOLD_DB, phy.robo_rate_mbps("STD"), 0.0))
+                slots[techs == rank] = r
+                loaded[techs == rank] = np.where(r.mean(axis=1) > 0, int(sel.sum()), 0)
+                continue
+            if rank == TECH_RANK["AV2"]:
+                max_bits, fec, streams = 12, phy.FEC_AV2, 2  # 2x2 MIMO upper bound [L]
+            else:
+                max_bits, fec, streams = 10, phy.FEC_AV, 1
+            bits_tab, thr_db = phy.threshold_table_db(p.target_ber, max_bits)
+            thr_lin = (10.0 ** ((thr_db + p.margin_db) / 10.0)).astype(np.float32)
+            idx = np.searchsorted(thr_lin, snr_lin, side="right")
+            bits = np.concatenate(([0], bits_tab)).astype(np.int16)[idx]
+            slots[techs == rank] = streams * bits.sum(axis=2) * fec / phy.AV_SYMBOL_S / 1e6
+            loaded[techs == rank] = np.rint((idx > 0).sum(axis=2).mean(axis=1)).astype(int) * streams
+        return slots.mean(axis=1), slots, loaded
+
+    def link_states_into(self, j: int, tx: np.ndarray) -> list[LinkState]:
+        """:class:`LinkState` of every tx[k] -> j, computed in one vectorised pass and cached."""
+        tx = np.asarray(tx, dtype=int)
+        todo = [int(i) for i in tx if self._link_cache.get((int(i), j), (-1,))[0] != self.noise_version[j]]
+        if todo:
+            rates, slots, loaded = self.rates_into(j, np.array(todo))
+            margins = self.beacon_margin(np.array(todo), j)
+            for k, i in enumerate(todo):
+                st = LinkState(float(rates[k]), tuple(float(x) for x in slots[k]), int(loaded[k]), float(margins[k]))
+                self._link_cache[(i, j)] = (int(self.noise_version[j]), st)
+        return [self._link_cache[(int(i), j)][1] for i in tx]
+
+    def beacon_margin(self, tx: np.ndarray, j: int) -> np.ndarray:
+        """Mini-ROBO beacon margin (dB) from each node in ``tx`` to receiver ``j`` in the beacon slot."""
+        if self._margin_version[j] != self.noise_version[j]:
+            inv_noise = 1.0 / self._noise[j, BEACON_SLOT, self.av_sel]
+            mean_snr = (self._glin_rx_av[j] @ inv_noise) * self.ptx_lin / int(self.av_sel.sum())
+            cap = 10.0 ** (self.site.params.snr_cap_db / 10.0)
+            mean_snr = np.minimum(mean_snr, cap)
+            with np.errstate(divide="ignore"):
+                eff = 10.0 * np.log10(mean_snr * phy.ROBO_COPIES[BEACON_ROBO])
+            self._margin[:, j] = eff - phy.ROBO_THRESHOLD_DB
+            self._margin[j, j] = np.inf
+            self._margin_version[j] = self.noise_version[j]
+        return self._margin[tx, j]
+
+    def margins(self, tx: np.ndarray, rx: np.ndarray) -> np.ndarray:
+        """Beacon margins (dB) for the links tx[k] -> rx[k] (vectorised; refreshes stale receivers)."""
+        stale_mask = self._margin_version[rx] != self.noise_version[rx]
+        if stale_mask.any():
+            for j in np.unique(rx[stale_mask]):
+                self.beacon_margin(np.array([0]), int(j))
+        return self._margin[tx, rx]
+
+    def margin_matrix(self) -> np.ndarray:
+        """(N, N) beacon margins at the current charging state (for election and reports)."""
+        for j in range(self.n):
+            self.beacon_margin(np.arange(self.n), j)
+        return self._margin.copy()
+
+    def rate_matrix(self) -> np.ndarray:
+        """(N, N) coded PHY rates at the current charging state (all pairs; for reports only)."""
+        out = np.zeros((self.n, self.n))
+        for i in range(self.n):
+            for j in range(self.n):
+                if i != j:
+                    out[i, j] = self.link(i, j).rate_mbps
+        return out
+
+    def rate_sensitivity_mbps_per_db(self, state: LinkState, tech: str) -> float:
+        """How much the rate moves per dB of SNR change: about one bit per loaded carrier per 3 dB
+        (a QAM step of 2 bits needs ~6 dB, §5.4 table) [D]."""
+        if tech == "GP":
+            return 0.0
+        fec = phy.FEC_AV2 if tech == "AV2" else phy.FEC_AV
+        return state.loaded_carriers * (1.0 / 3.0) * fec / phy.AV_SYMBOL_S / 1e6

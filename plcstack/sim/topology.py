@@ -1,0 +1,297 @@
+"""Per ordered pair channel gain on the HomePlug carrier grid, from the site's cable tree.
+
+The site is a tree: the distribution board is the root, each cable run a line from the board
+(0 m) to its far end, and every node (charger modem, PLC module) a shunt tap at its position.
+The bottom-up transmission-line method (simulator.md §3.2; ns-3 PLC) gives the voltage at every
+point of the tree for a source anywhere.  It is kept cheap with one observation:
+
+    along a line section from point ``a`` to point ``b`` (the source behind ``a``), the voltage
+    ratio ``V_b / V_a = 1 / (A + B / Z_b)`` depends only on the section's ABCD matrix and on the
+    impedance ``Z_b`` seen at ``b`` looking *away* from the source -- not on where the source is.
+
+So each section gets two ratios (towards and away from the board), computed once per run with two
+impedance recursions (O(points x carriers)); their dB values are cumulated along the run, and the
+gain of any pair is a sum of three terms: the source's own launch gain, the climb to the board
+and the descent to the receiver.  All pairs together cost O(N^2 x K) additions on top of an
+O(N x K) impedance solve, instead of one cascade per pair.
+
+Conventions
+-----------
+``gain_db[i, j, k]`` is 20 log10 |2 V_j / E_i| on carrier ``k``: 0 dB for a source directly
+connected to a matched load, negative for loss.  The node coupling loss (both ends) and the
+cross-phase / cross-pair factor are included.  ``gain_db[i, i]`` is the self-coupling used for a
+charger's own emission into its own modem.
+
+Cross-phase and cross-pair coupling [E] (simulator.md §3.3): a differential signal on the pair
+(a, b) leaves the other conductors at a potential ``x`` times the mean of the driven pair.  On
+TN/TT the modem couples phase-N and N is the earthed reference (V_N = 0, V_L = 1), so another phase
+sees ``x / 2``; ``x`` is set so that this equals ``cross_phase_loss_db``.  On an IT grid the pair
+is driven balanced (+1/2, -1/2, nothing earthed), so the undriven conductor sits at the mean, 0,
+and a pair sharing one conductor sees exactly 1/2: -6.02 dB, the "half-shared path" of §3.3,
+whatever the capacitive coupling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .carriers import av_carrier_frequencies_hz, av_tone_mask
+from .channel import get_cable, input_impedance, node_impedance_ohm, propagation_constant
+from .site import Node, Site
+
+#: Self coupling of a charger's power electronics into its own PLC modem [E]: the modem sits on
+#: the same terminals behind the charger's input filter; 6 dB of isolation.
+SELF_COUPLING_DB = -6.0
+
+
+def charger_terminal_impedance_ohm(freq_hz: np.ndarray, charging: bool = False) -> np.ndarray:
+    """HF impedance (ohm) a charger presents at its mains terminals, besides its modem [E].
+
+    An AC wallbox's input EMI filter is an X-capacitor behind a differential-mode choke, so at
+    2-30 MHz its impedance is dominated by the choke (5 uH, 10 ohm damping, 0.47 uF X-cap):
+    about 60 ohm at 2 MHz rising to ~900 ohm at 30 MHz.  A bare X-capacitor (a few ohm, the
+    "PLC sink" of :func:`plcstack.sim.channel.node_impedance_ohm` ``charger_idle``) would make
+    PLC impossible along any run with chargers, which contradicts the vendor's deployments.
+    While charging the vehicle's on-board charger input filter is connected in parallel behind
+    the cable (30 ohm + 3 uH) [E].
+    """
+    w = 2.0 * np.pi * np.asarray(freq_hz, dtype=float)
+    z = 10.0 + 1j * w * 5e-6 + 1.0 / (1j * w * 0.47e-6)
+    if charging:
+        obc = 30.0 + 1j * w * 3e-6
+        z = z * obc / (z + obc)
+    return z
+
+
+def cross_pair_factor_db(tx_phase: str, rx_phase: str, grid: str, cross_phase_loss_db: float) -> float:
+    """Gain (dB, <= 0) from a transmitter coupled on ``tx_phase`` to a receiver on ``rx_phase``.
+
+    Conductor-potential model [E/D] described in the module docstring.  Phases are normalised
+    pairs: ``"L1-N"`` (TN/TT) or ``"L1-L3"`` (IT).
+    """
+    if tx_phase == rx_phase:
+        return 0.0
+    tx = tx_phase.split("-")
+    rx = rx_phase.split("-")
+    x = 2.0 * 10.0 ** (-cross_phase_loss_db / 20.0)
+    potentials: dict[str, float] = {}
+    if grid == "IT":
+        potentials[tx[0]], potentials[tx[1]] = 0.5, -0.5
+    else:
+        potentials[tx[0]], potentials[tx[1]] = 1.0, 0.0
+    driven_mean = (potentials[tx[0]] + potentials[tx[1]]) / 2.0
+    for c in ("L1", "L2", "L3", "N"):
+        potentials.setdefault(c, x * driven_mean)
+    v = abs(potentials[rx[0]] - potentials[rx[1]])
+    return 20.0 * math.log10(max(v, 1e-6))
+
+
+@dataclass
+class _Run:
+    name: str
+    points: np.ndarray  # positions (m), ascending; points[0] == 0 is the board
+    down_db: np.ndarray  # (P, K) cumulative gain board -> point
+    up_db: np.ndarray  # (P, K) cumulative gain point -> board
+    series_db: np.ndarray  # (P,) cumulative series-element loss from the board to each point
+    z_up: list[np.ndarray]  # (P) x (K,) impedance at each point looking towards the board
+
+
+@dataclass
+class SiteChannel:
+    """Channel of a whole site on the AV carrier grid.
+
+    ``gain_db`` (N, N, K) float32 as described in the module docstring; ``freq_hz`` (K,),
+    ``mask`` (K,) the default AV tone mask.  Node order is ``site.nodes``.
+    """
+
+    site: Site
+    freq_hz: np.ndarray
+    mask: np.ndarray
+    gain_db: np.ndarray
+    charging: tuple[bool, ...]
+
+    def mean_attenuation_db(self) -> np.ndarray:
+        """(N, N) mean attenuation over the unmasked carriers (positive dB), diagonal NaN."""
+        att = -self.gain_db[:, :, self.mask].mean(axis=2)
+        np.fill_diagonal(att, np.nan)
+        return att
+
+
+def _parallel(*zs: np.ndarray) -> np.ndarray:
+    y = np.zeros_like(np.asarray(zs[0], dtype=complex))
+    for z in zs:
+        z = np.asarray(z, dtype=complex)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = y + np.where(np.isinf(z), 0.0, 1.0 / z)
+    out = np.full(y.shape, np.inf + 0j)
+    np.divide(1.0, y, out=out, where=y != 0)
+    return out
+
+
+def _ratio_db(gamma: np.ndarray, zc: np.ndarray, length_m: float, z_term: np.ndarray) -> np.ndarray:
+    """20 log10 |V_b / V_a| across a section of ``length_m`` loaded at ``b`` by ``z_term``."""
+    if length_m <= 0.0:
+        return np.zeros(gamma.shape)
+    gl = gamma * length_m
+    a = np.cosh(gl)
+    b = zc * np.sinh(gl)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = np.where(np.isinf(z_term), a, a + b / z_term)
+    return -20.0 * np.log10(np.abs(denom))
+
+
+def site_channel(site: Site, charging: tuple[bool, ...] | None = None,
+                 freq_hz: np.ndarray | None = None) -> SiteChannel:
+    """Compute :class:`SiteChannel` for the site (``charging[i]``: node ``i``'s charger is charging,
+    which changes its terminal impedance)."""
+    nodes = site.nodes
+    n = len(nodes)
+    charging = tuple(charging) if charging is not None else (False,) * n
+    f = av_carrier_frequencies_hz() if freq_hz is None else np.asarray(freq_hz, dtype=float)
+    k = f.size
+    p = site.params
+    z_modem = node_impedance_ohm(f, "modem")
+    z_charger = {False: charger_terminal_impedance_ohm(f, False), True: charger_terminal_impedance_ohm(f, True)}
+
+    def node_shunt(idx: int, with_modem: bool = True) -> np.ndarray:
+        node = nodes[idx]
+        parts = [z_modem] if with_modem else []
+        if node.kind == "charger":
+            parts.append(z_charger[charging[idx]])
+        return _parallel(*parts) if parts else np.full(k, np.inf + 0j)
+
+    # -- group nodes onto points of each run; nodes at 0 m sit on the board bus ---------------------
+    board_nodes = [i for i, nd in enumerate(nodes) if nd.at_m == 0.0]
+    runs_points: dict[str, list[float]] = {}
+    for c in site.cables:
+        pts = {0.0, c.length_m}
+        pts.update(nd.at_m for nd in nodes if nd.cable == c.name)
+        pts.update(s.at_m for s in site.series if s.cable == c.name)
+        runs_points[c.name] = sorted(pts)
+
+    def shunt_at(cable: str, x: float, exclude: int | None = None, exclude_modem_only: bool = False) -> np.ndarray:
+        parts = []
+        for i, nd in enumerate(nodes):
+            if nd.cable == cable and nd.at_m == x and x > 0.0:
+                if i == exclude:
+                    if exclude_modem_only:
+                        parts.append(node_shunt(i, with_modem=False))
+                    continue
+                parts.append(node_shunt(i))
+        return _parallel(*parts) if parts else np.full(k, np.inf + 0j)
+
+    props = {c.name: propagation_constant(get_cable(c.type), f) for c in site.cables}
+
+    # downstream impedance recursion per run (from the far end towards the board)
+    z_down: dict[str, list[np.ndarray]] = {}
+    z_run_in: dict[str, np.ndarray] = {}
+    for c in site.cables:
+        pts = runs_points[c.name]
+        gamma, zc = props[c.name]
+        end_load = np.full(k, np.inf + 0j) if c.end_load_ohm is None else np.full(k, c.end_load_ohm + 0j)
+        zd: list[np.ndarray] = [np.empty(0)] * len(pts)
+        zd[-1] = _parallel(shunt_at(c.name, pts[-1]), end_load)
+        for s in range(len(pts) - 2, 0, -1):
+            beyond = input_impedance(zc, gamma, pts[s + 1] - pts[s], zd[s + 1])
+            zd[s] = _parallel(shunt_at(c.name, pts[s]), beyond)
+        z_down[c.name] = zd
+        z_run_in[c.name] = input_impedance(zc, gamma, pts[1] - pts[0], zd[1])
+
+    feeder = np.full(k, p.feeder_impedance_ohm + 0j)
+    board_shunts = [node_shunt(i) for i in board_nodes]
+
+    def z_board_excluding(run: str) -> np.ndarray:
+        others = [z for name, z in z_run_in.items() if name != run]
+        return _parallel(feeder, *board_shunts, *others)
+
+    runs: dict[str, _Run] = {}
+    for c in site.cables:
+        pts = runs_points[c.name]
+        gamma, zc = props[c.name]
+        n_pts = len(pts)
+        # upstream impedance recursion (from the board outwards): Z looking towards the board
+        zu: list[np.ndarray] = [np.empty(0)] * n_pts
+        zu[0] = z_board_excluding(c.name)
+        for s in range(1, n_pts):
+            towards = input_impedance(zc, gamma, pts[s] - pts[s - 1], zu[s - 1])
+            zu[s] = _parallel(shunt_at(c.name, pts[s]), towards)
+        down = np.zeros((n_pts, k))
+        up = np.zeros((n_pts, k))
+        for s in range(n_pts - 1):
+            length = pts[s + 1] - pts[s]
+            down[s + 1] = down[s] + _ratio_db(gamma, zc, length, z_down[c.name][s + 1])
+            up[s + 1] = up[s] + _ratio_db(gamma, zc, length, zu[s])
+        series = np.zeros(n_pts)
+        for el in site.series:
+            if el.cable == c.name:
+                # an element at x sits just on the board side of point x (see module docstring)
+                series += np.where(np.asarray(pts) >= el.at_m, el.insertion_loss_db, 0.0)
+        runs[c.name] = _Run(c.name, np.asarray(pts), down, up, series, zu)
+
+    # -- per node: run, point index, launch gain ---------------------------------------------------
+    point_of = np.zeros(n, dtype=int)
+    launch_db = np.zeros((n, k))
+    for i, nd in enumerate(nodes):
+        run = runs[nd.cable]
+        idx = int(np.searchsorted(run.points, nd.at_m))
+        point_of[i] = idx
+        if nd.at_m == 0.0:
+            others = [node_shunt(j) for j in board_nodes if j != i]
+            z_line = _parallel(feeder, *others, *z_run_in.values())
+        else:
+            # everything at the point except the transmitting modem itself
+            z_here = shunt_at(nd.cable, nd.at_m, exclude=i, exclude_modem_only=True)
+            gamma, zc = props[nd.cable]
+            pts = run.points
+            toward_board = input_impedance(zc, gamma, pts[idx] - pts[idx - 1], run.z_up[idx - 1])
+            if idx + 1 < len(pts):
+                away = input_impedance(zc, gamma, pts[idx + 1] - pts[idx], z_down[nd.cable][idx + 1])
+            else:
+                c = site.cable(nd.cable)
+                away = np.full(k, np.inf + 0j) if c.end_load_ohm is None else np.full(k, c.end_load_ohm + 0j)
+            z_line = _parallel(z_here, toward_board, away)
+        launch_db[i] = 20.0 * np.log10(np.abs(_launch(z_line, z_modem)))
+
+    # -- all ordered pairs ---------------------------------------------------------------------------
+    gain = np.empty((n, n, k), dtype=np.float32)
+    cable_of = [nd.cable for nd in nodes]
+    xphase = np.array([[cross_pair_factor_db(a.phase, b.phase, p.grid, p.cross_phase_loss_db) for b in nodes]
+                       for a in nodes])
+    for i in range(n):
+        ri, a = runs[cable_of[i]], point_of[i]
+        row = np.empty((n, k))
+        for j in range(n):
+            rj, b = runs[cable_of[j]], point_of[j]
+            if i == j:
+                row[j] = SELF_COUPLING_DB
+                continue
+            if nodes[i].at_m == 0.0 and nodes[j].at_m == 0.0:
+                path = np.zeros(k)
+            elif nodes[i].at_m == 0.0:  # from the board bus down run j
+                path = rj.down_db[b] - rj.series_db[b]
+            elif nodes[j].at_m == 0.0:  # up run i to the board bus
+                path = ri.up_db[a] - ri.series_db[a]
+            elif ri is rj:
+                if b >= a:
+                    path = ri.down_db[b] - ri.down_db[a] - (ri.series_db[b] - ri.series_db[a])
+                else:
+                    path = ri.up_db[a] - ri.up_db[b] - (ri.series_db[a] - ri.series_db[b])
+            else:
+                path = (ri.up_db[a] + rj.down_db[b] - ri.series_db[a] - rj.series_db[b] - p.board_loss_db)
+            row[j] = launch_db[i] + path + xphase[i, j] - 2.0 * p.coupling_loss_db
+        gain[i] = row
+    return SiteChannel(site=site, freq_hz=f, mask=av_tone_mask() if freq_hz is None else np.ones(k, bool),
+                       gain_db=gain, charging=charging)
+
+
+def _launch(z_line: np.ndarray, z_source: np.ndarray) -> np.ndarray:
+    """2 Z_line / (Z_s + Z_line): launched voltage relative to a matched load (1 when matched)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(z_line), 2.0, 2.0 * z_line / (z_source + z_line))
+
+
+def node_label(node: Node) -> str:
+    return f"{node.name} ({node.cable}@{node.at_m:g} m, {node.phase})"
