@@ -112,7 +112,7 @@ class _Fading:
         if self.sigma <= 0:
             return np.zeros(np.shape(i))
         a, b = np.minimum(i, j), np.maximum(i, j)
-        dt = t - self.t[a, b]
+        dt = np.maximum(t - self.t[a, b], 0.0)  # a pair asked again at an earlier instant: no change
         rho = np.exp(-dt / self.tau)
         new = self.val[a, b] * rho + self.sigma * np.sqrt(1.0 - rho * rho) * self.rng.standard_normal(np.shape(a))
         self.val[a, b] = new
