@@ -16,6 +16,13 @@
     tx_rate_mbps = 90
     reachable = true
 
+    # or: let the site simulator give every pair its rates, SLAC attenuation and reachability
+    # [link]
+    # site = "../../sites/module-middle.toml"   # relative to this file
+    # start = "18:00"                          # simulated time of day when the emulation starts
+    # seed = 0
+    # and map modems to site nodes with  node = "C1"  in each [[modem]] (default: same MAC)
+
     [timers]                  # optional, see plcstack.emu.modem.Timers
     beacon_s = 0.2
 
@@ -80,9 +87,30 @@ def _hex(value: Any, size: int, what: str) -> bytes:
     return raw
 
 
-_MODEM_KEYS = {"name", "mac", "iface", "chip", "password", "nmk", "nid", "security_level", "cco", "cco_capability",
+_MODEM_KEYS = {"node", "name", "mac", "iface", "chip", "password", "nmk", "nid", "security_level", "cco", "cco_capability",
                "set_key_result", "device_password", "dak", "firmware", "slac", "mfg", "usr", "net",
                "stay_unassociated_near_networks"}
+
+
+def _site_link(cfg: dict[str, Any], modems: list[dict[str, Any]], source: str) -> LinkModel:
+    """A :class:`plcstack.emu.simlink.SimLinkModel` from ``[link] site = ...`` (imports the simulator)."""
+    from plcstack.emu.simlink import SimLinkModel
+    from plcstack.sim.site import load_site
+
+    unknown = set(cfg) - {"site", "start", "seed"}
+    if unknown:
+        raise ValueError(f"with site = ..., only start and seed may be given, not {sorted(unknown)}")
+    path = Path(str(cfg["site"]))
+    if not path.is_absolute() and source not in ("<dict>", ""):
+        path = Path(source).parent / path
+    hh, _, mm = str(cfg.get("start", "00:00")).partition(":")
+    start_s = int(hh) * 3600 + int(mm or 0) * 60
+    mac_map = {mac_bytes(str(m["mac"])): str(m["node"]) for m in modems if "node" in m and "mac" in m}
+    site = load_site(path)
+    if mac_map:  # modems without ``node`` keep their own MAC when it is a site node's
+        for nd in site.nodes:
+            mac_map.setdefault(nd.mac, nd.name)
+    return SimLinkModel(site, seed=int(cfg.get("seed", 0)), mac_map=mac_map or None, start_s=start_s)
 
 
 def load_network(path: str | Path) -> NetworkConfig:
@@ -103,12 +131,16 @@ def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkCo
     if bad:
         raise ConfigError(f"{source}: unknown [timers] keys {sorted(bad)}; known: {sorted(known_timers)}")
     timers = replace(Timers(), **timer_cfg)
+    entries = data.get("modem", [])
     try:
-        link = link_model_from_config(data.get("link"))
-    except (ValueError, KeyError, TypeError) as exc:
+        link_cfg = data.get("link") or {}
+        if "site" in link_cfg:
+            link = _site_link(link_cfg, entries, source)
+        else:
+            link = link_model_from_config(data.get("link"))
+    except (ValueError, KeyError, TypeError, OSError) as exc:
         raise ConfigError(f"{source}: [link]: {exc}") from exc
     modems: list[ModemSpec] = []
-    entries = data.get("modem", [])
     if not entries:
         raise ConfigError(f"{source}: no [[modem]] entries")
     seen: set[bytes] = set()

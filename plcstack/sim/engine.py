@@ -100,6 +100,17 @@ class SimResult:
         return float(sum(s.downtime_s for s in self.stats))
 
 
+def uplink_name(site: Site, u: int) -> str:
+    """Readable name of an uplink code: wifi, wired, none, or the gateway node's name."""
+    if u == UPLINK_WIFI:
+        return "wifi"
+    if u == UPLINK_WIRED:
+        return "wired"
+    if u == UPLINK_NONE:
+        return "none"
+    return site.nodes[u].name
+
+
 class _Fading:
     """OU processes (dB) per unordered node pair, sampled exactly at arbitrary times."""
 
@@ -181,6 +192,7 @@ class Engine:
         self.gw_col_of[self.gw_cols] = np.arange(self.gw_cols.size)
         self.gw_base = np.zeros((n, self.gw_cols.size))
         self.gw_sens = np.zeros((n, self.gw_cols.size))
+        self.gw_max = np.zeros((n, self.gw_cols.size))
         self.gw_ver = np.full(self.gw_cols.size, -1)
         self.pair_i = np.repeat(np.arange(n), self.gw_cols.size)
         self.pair_g = np.tile(self.gw_cols, n)
@@ -233,13 +245,7 @@ class Engine:
         self._set_timeline(t, i)
 
     def _uplink_name(self, u: int) -> str:
-        if u == UPLINK_WIFI:
-            return "wifi"
-        if u == UPLINK_WIRED:
-            return "wired"
-        if u == UPLINK_NONE:
-            return "none"
-        return self.site.nodes[u].name
+        return uplink_name(self.site, u)
 
     def _charge(self, t: float, i: int, kind: str, rejoin_s: float = 0.0) -> None:
         cost = flapcost.flap_cost(kind, self.p, rejoin_s)
@@ -345,10 +351,12 @@ class Engine:
                 tx = np.array([i for i in range(n) if i != g])
                 for i, st in zip(tx, self.phys.link_states_into(int(g), tx), strict=True):
                     self.gw_base[i, col] = st.rate_mbps
+                    self.gw_max[i, col] = self.phys.max_rate_mbps(self.phys.link_tech(int(i), int(g)))
                     self.gw_sens[i, col] = self.phys.rate_sensitivity_mbps_per_db(st, self.phys.link_tech(int(i), int(g)))
                 self.gw_ver[col] = self.phys.noise_version[g]
         fade = self.fading.at(self.pair_i, self.pair_g, t).reshape(n, ng)
-        rate = np.clip(self.gw_base + self.gw_sens * fade, 0.0, 1.5 * self.gw_base)
+        # a fading dB moves the rate by the link's sensitivity, never beyond what its tone maps allow
+        rate = np.clip(self.gw_base + self.gw_sens * fade, 0.0, np.minimum(1.5 * self.gw_base, self.gw_max))
         gw_up = self.is_module[gws] | (self.rssi_mean[gws] + self.rssi_ou[gws] > wifi.UNUSABLE_DBM)
         valid = ((self.cco_of[gws][None, :] == self.cco_of[:, None]) & (self.cco_of[:, None] >= 0)
                  & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t) & gw_up[None, :]

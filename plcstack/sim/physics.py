@@ -198,7 +198,7 @@ class SitePhysics:
                 loaded[techs == rank] = np.where(r.mean(axis=1) > 0, int(sel.sum()), 0)
                 continue
             if rank == TECH_RANK["AV2"]:
-                max_bits, fec, streams = 12, phy.FEC_AV2, 2  # 2x2 MIMO upper bound [L]
+                max_bits, fec, streams = 12, phy.FEC_AV2, p.av2_mimo_gain
             else:
                 max_bits, fec, streams = 10, phy.FEC_AV, 1
             bits_tab, thr_db = phy.threshold_table_db(p.target_ber, max_bits)
@@ -206,8 +206,17 @@ class SitePhysics:
             idx = np.searchsorted(thr_lin, snr_lin, side="right")
             bits = np.concatenate(([0], bits_tab)).astype(np.int16)[idx]
             slots[techs == rank] = streams * bits.sum(axis=2) * fec / phy.AV_SYMBOL_S / 1e6
-            loaded[techs == rank] = np.rint((idx > 0).sum(axis=2).mean(axis=1)).astype(int) * streams
+            loaded[techs == rank] = np.rint((idx > 0).sum(axis=2).mean(axis=1) * streams).astype(int)
         return slots.mean(axis=1), slots, loaded
+
+    def max_rate_mbps(self, tech: str) -> float:
+        """The highest coded PHY rate a link of ``tech`` can reach on this site's carriers."""
+        if tech == "GP":
+            return phy.robo_rate_mbps("HS")
+        if tech == "AV2":
+            return (self.site.params.av2_mimo_gain * int(self.av2_sel.sum()) * 12 * phy.FEC_AV2
+                    / phy.AV_SYMBOL_S / 1e6)
+        return int(self.av_sel.sum()) * 10 * phy.FEC_AV / phy.AV_SYMBOL_S / 1e6
 
     def link_states_into(self, j: int, tx: np.ndarray) -> list[LinkState]:
         """:class:`LinkState` of every tx[k] -> j, computed in one vectorised pass and cached."""

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import mac
-from .engine import UPLINK_NONE, UPLINK_WIFI, UPLINK_WIRED, SimResult, simulate
+from .engine import UPLINK_NONE, SimResult, simulate, uplink_name
 from .physics import SitePhysics
 from .site import Site
 
@@ -20,13 +20,7 @@ Progress = Callable[[str], None] | None
 # -- summary -----------------------------------------------------------------------------------------
 
 def _uplink_name(result: SimResult, u: int) -> str:
-    if u == UPLINK_WIFI:
-        return "wifi"
-    if u == UPLINK_WIRED:
-        return "wired"
-    if u == UPLINK_NONE:
-        return "none"
-    return result.site.nodes[u].name
+    return uplink_name(result.site, u)
 
 
 def avlns_in_range(result: SimResult) -> list[int]:

@@ -130,6 +130,7 @@ class SiteParams:
     tx_psd_dbm_hz: float = -50.0  # [V] §5.1 HPAV limit 1.8-30 MHz
     snr_cap_db: float = 42.0  # [E] §4.1: transmitter EVM / AGC limit 40-45 dB
     target_ber: float = 1e-3  # §5.4 table (a)
+    av2_mimo_gain: float = 1.0  # [L/E] AV2 MIMO (L-N, L-PE, N-PE) rate gain over SISO; 2.0 = ideal 2x2 bound
     margin_db: float = 0.0  # §5.4 [E] 0-3 dB
     gateway_policy: str = "hysteresis"
     wifi_threshold_dbm: float = -75.0  # vendor manual

@@ -147,3 +147,21 @@ def test_deterministic_for_a_seed() -> None:
         d.pop("wall_s")
     assert a == b
     assert a != c
+
+
+def test_v27_av2_short_link_and_technology_mix() -> None:
+    """V27 [L]: an AV2 pair at short distance on a good channel reports ~650 Mbit/s average PHY;
+    a Green PHY link is ROBO only; rates never exceed the technology's maximum."""
+    site = site_from_dict({
+        "site": {"grid": "TN"},
+        "cable": [{"name": "r", "type": "Cu-2.5mm2", "length_m": 30}],
+        "charger": [{"name": "A", "cable": "r", "at_m": 5, "network_password": "k", "technology": "AV2"},
+                    {"name": "G", "cable": "r", "at_m": 25, "network_password": "k", "technology": "GP"},
+                    {"name": "V", "cable": "r", "at_m": 15, "network_password": "k"}],
+        "plc_module": [{"name": "M", "cable": "r", "at_m": 10, "network_password": "k", "technology": "AV2"}],
+    })
+    result = simulate(site, hours=1)
+    rates = {n.name: s.mean_rate_mbps for n, s in zip(site.nodes, result.stats, strict=True)}
+    assert 400 <= rates["A"] <= 900
+    assert rates["G"] == pytest.approx(9.8452, abs=1e-3)
+    assert 100 <= rates["V"] <= 150.21
