@@ -35,6 +35,13 @@ Minimum (the issue's example) plus optional knobs, every one with a default::
     at_m = 40
     network_password = "..."
 
+    [[link]]                    # optional per-pair calibration from field readings (plcrate, plctone)
+    a = "C1"
+    b = "M1"
+    extra_loss_db = 6           # added to the bottom-up channel (both directions unless directed = true)
+    multipath = "4path"         # or replace the channel by a Zimmermann-Dostert model: 4path, 15path,
+                                # 5path, 17path (simulator.md §3.1) -- coupling loss still applies
+
 Parsing is strict: unknown keys, unknown cables and impossible positions raise :class:`SiteError`
 naming the table and key, because a silently ignored typo changes what the simulation predicts.
 """
@@ -78,6 +85,20 @@ class SeriesElement:
     at_m: float
     insertion_loss_db: float
     kind: str = "breaker"
+
+
+@dataclass(frozen=True)
+class LinkOverride:
+    """Per-pair calibration: extra loss (dB) and/or a multipath model replacing the channel."""
+
+    a: str
+    b: str
+    extra_loss_db: float = 0.0
+    multipath: str | None = None
+    directed: bool = False
+
+
+MULTIPATH_MODELS = ("4path", "15path", "5path", "17path")
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,7 @@ class Site:
     cables: tuple[CableRun, ...]
     nodes: tuple[Node, ...]
     series: tuple[SeriesElement, ...] = ()
+    links: tuple[LinkOverride, ...] = ()
     name: str = "site"
     source: str = ""
 
@@ -271,7 +293,7 @@ def _number(table: Mapping[str, Any], key: str, where: str, default: float | Non
 
 def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = "") -> Site:
     """Build and validate a :class:`Site` from parsed TOML."""
-    _check_keys(data, {"site", "cable", "charger", "plc_module", "breaker"}, "top level")
+    _check_keys(data, {"site", "cable", "charger", "plc_module", "breaker", "link"}, "top level")
     site_table = dict(data.get("site", {}))
     _check_keys(site_table, _PARAM_FIELDS | {"name"}, "[site]")
     name = str(site_table.pop("name", name))
@@ -368,8 +390,22 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
         if not 0 <= loss <= 60:
             raise SiteError(f"{where}: insertion_loss_db must be 0..60 dB")
         series.append(SeriesElement(cable, at, loss, str(s.get("kind", "breaker"))))
-    return Site(params=params, cables=tuple(cables), nodes=tuple(nodes), series=tuple(series), name=name,
-                source=source)
+    links = []
+    for i, t in enumerate(data.get("link", [])):
+        where = f"[[link]] #{i + 1}"
+        _check_keys(t, {"a", "b", "extra_loss_db", "multipath", "directed"}, where)
+        a, b = str(t.get("a", "")), str(t.get("b", ""))
+        for end in (a, b):
+            if end not in node_names:
+                raise SiteError(f"{where}: {end!r} is not a node (known: {node_names})")
+        if a == b:
+            raise SiteError(f"{where}: a and b are the same node")
+        mp = t.get("multipath")
+        if mp is not None and mp not in MULTIPATH_MODELS:
+            raise SiteError(f"{where}: multipath must be one of {MULTIPATH_MODELS}")
+        links.append(LinkOverride(a, b, _number(t, "extra_loss_db", where, 0.0), mp, bool(t.get("directed", False))))
+    return Site(params=params, cables=tuple(cables), nodes=tuple(nodes), series=tuple(series), links=tuple(links),
+                name=name, source=source)
 
 
 def load_site(path: str | Path) -> Site:
@@ -389,7 +425,9 @@ def site_to_dict(site: Site) -> dict[str, Any]:
 
     params = {k: getattr(site.params, k) for k in _PARAM_FIELDS}
     params["name"] = site.name
-    out: dict[str, Any] = {"site": params, "cable": [], "charger": [], "plc_module": [], "breaker": []}
+    out: dict[str, Any] = {"site": params, "cable": [], "charger": [], "plc_module": [], "breaker": [],
+                           "link": [{"a": lk.a, "b": lk.b, "extra_loss_db": lk.extra_loss_db, "directed": lk.directed,
+                                     **({"multipath": lk.multipath} if lk.multipath else {})} for lk in site.links]}
     for c in site.cables:
         d: dict[str, Any] = {"name": c.name, "type": c.type, "length_m": c.length_m}
         if c.end_load_ohm is not None:
@@ -438,6 +476,6 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 __all__ = [
-    "CableRun", "Node", "SeriesElement", "Site", "SiteError", "SiteParams", "is_charging",
+    "CableRun", "LinkOverride", "Node", "SeriesElement", "Site", "SiteError", "SiteParams", "is_charging",
     "load_site", "mac_for", "parse_clock_windows", "set_path", "site_from_dict", "site_to_dict",
 ]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import channel as ch
 from .carriers import av_carrier_frequencies_hz, av_tone_mask
 from .channel import get_cable, input_impedance, node_impedance_ohm, propagation_constant
 from .site import Node, Site
@@ -283,8 +284,25 @@ def site_channel(site: Site, charging: tuple[bool, ...] | None = None,
                 path = (ri.up_db[a] + rj.down_db[b] - ri.series_db[a] - rj.series_db[b] - p.board_loss_db)
             row[j] = launch_db[i] + path + xphase[i, j] - 2.0 * p.coupling_loss_db
         gain[i] = row
+    _apply_link_overrides(site, f, gain)
     return SiteChannel(site=site, freq_hz=f, mask=av_tone_mask() if freq_hz is None else np.ones(k, bool),
                        gain_db=gain, charging=charging)
+
+
+_MULTIPATH = {"4path": ch.ZIMMERMANN_4PATH, "15path": ch.ZIMMERMANN_15PATH, "5path": ch.IEEE1901_5PATH,
+              "17path": ch.IEEE1901_17PATH}
+
+
+def _apply_link_overrides(site: Site, freq_hz: np.ndarray, gain: np.ndarray) -> None:
+    """Per-pair calibration (``[[link]]``): a multipath model replaces the path, extra loss is added."""
+    for lk in site.links:
+        i, j = site.node_index(lk.a), site.node_index(lk.b)
+        pairs = [(i, j)] if lk.directed else [(i, j), (j, i)]
+        for a, b in pairs:
+            if lk.multipath:
+                h = ch.multipath_response_params(freq_hz, _MULTIPATH[lk.multipath])
+                gain[a, b] = (ch.magnitude_db(h) - 2.0 * site.params.coupling_loss_db).astype(np.float32)
+            gain[a, b] -= np.float32(lk.extra_loss_db)
 
 
 def _launch(z_line: np.ndarray, z_source: np.ndarray) -> np.ndarray:

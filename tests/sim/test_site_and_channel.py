@@ -230,3 +230,24 @@ def test_vectorised_rates_match_the_phy_pipeline() -> None:
         ref = phy.link_phy_rate_mbps(site.params.tx_psd_dbm_hz, loss[None, :], noise_db,
                                      mask=np.ones(loss.size, bool), snr_cap_db=site.params.snr_cap_db)
         assert np.allclose(slots[i], ref, atol=1e-6)
+
+
+def test_link_overrides_calibrate_a_pair() -> None:
+    """[[link]]: extra loss on one pair (both ways or directed), or a Zimmermann-Dostert model."""
+    base = site_channel(site_from_dict(minimal())).gain_db
+    data = minimal()
+    data["link"] = [{"a": "A", "b": "B", "extra_loss_db": 7.5},
+                    {"a": "A", "b": "C", "extra_loss_db": 3, "directed": True},
+                    {"a": "B", "b": "C", "multipath": "4path"}]
+    site = site_from_dict(data)
+    g = site_channel(site).gain_db
+    assert np.allclose(base[0, 1] - g[0, 1], 7.5, atol=1e-4) and np.allclose(base[1, 0] - g[1, 0], 7.5, atol=1e-4)
+    assert np.allclose(base[0, 2] - g[0, 2], 3.0, atol=1e-4) and np.allclose(base[2, 0], g[2, 0], atol=1e-4)
+    f = site_channel(site).freq_hz
+    k10 = int(np.argmin(np.abs(f - 10e6)))
+    mpm = 20 * np.log10(abs(ch.multipath_response_params(f[k10], ch.ZIMMERMANN_4PATH)))
+    assert g[1, 2, k10] == pytest.approx(mpm - 2 * site.params.coupling_loss_db, abs=1e-3)
+    assert site_from_dict(site_to_dict(site)).links == site.links
+    data["link"].append({"a": "A", "b": "Z"})
+    with pytest.raises(SiteError, match="is not a node"):
+        site_from_dict(data)
