@@ -12,7 +12,7 @@ import numpy as np
 from . import mac
 from .engine import UPLINK_NONE, SimResult, simulate, uplink_name
 from .physics import SitePhysics
-from .site import Site
+from .site import Site, site_from_dict, site_to_dict
 
 Progress = Callable[[str], None] | None
 
@@ -139,71 +139,48 @@ def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return score(a) < score(b)
 
 
+def _materially_better(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """``a`` beats ``b`` by enough to be worth a site visit: fewer chargers without a route, or at
+    least 10 % (and 5) fewer flaps, 10 % (and 60 s) less downtime, or a 10 % higher worst PLC rate --
+    without being worse on an earlier criterion."""
+    if a["chargers_without_route"] != b["chargers_without_route"]:
+        return a["chargers_without_route"] < b["chargers_without_route"]
+    fa, fb = a["flaps_total"], b["flaps_total"]
+    da, db = a["downtime_s_total"], b["downtime_s_total"]
+    wa, wb = a["worst_plc_rate_mbps"] or 0.0, b["worst_plc_rate_mbps"] or 0.0
+    flaps_gain = fb - fa >= max(5, 0.1 * fb)
+    flaps_loss = fa - fb >= max(5, 0.1 * fb)
+    down_gain = db - da >= max(60.0, 0.1 * db)
+    down_loss = da - db >= max(60.0, 0.1 * db)
+    rate_gain = wa >= 1.1 * wb and wa - wb >= 1.0
+    if flaps_loss or down_loss:
+        return False
+    return flaps_gain or down_gain or rate_gain
+
+
+def _topology(site: Site) -> tuple[tuple[str, float], ...]:
+    return tuple((n.cable, n.at_m) for n in site.nodes)
+
+
 def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progress = None,
            max_bridge_candidates: int = 4) -> list[dict[str, Any]]:
     """Concrete recommendations, each backed by a what-if simulation with the same seed and hours."""
     base_m = key_metrics(base)
     advice: list[dict[str, Any]] = []
-    physics_same_topology = base.physics  # bridge flags and policies do not change the physics
+    # bridge flags, Wi-Fi and policies do not change the physics; positions do
+    physics_cache: dict[tuple[tuple[str, float], ...], SitePhysics] = {_topology(site): base.physics}
 
-    def run(variant: Site, same_physics: bool = True) -> dict[str, Any]:
-        phys = physics_same_topology if same_physics else SitePhysics(variant, seed)
-        return key_metrics(simulate(variant, hours=hours, seed=seed, physics=phys))
+    def run(variant: Site) -> dict[str, Any]:
+        key = _topology(variant)
+        if key not in physics_cache:
+            physics_cache[key] = SitePhysics(variant, seed)
+        return key_metrics(simulate(variant, hours=hours, seed=seed, physics=physics_cache[key]))
 
-    # 1. which single gateway should bridge Wi-Fi to PLC (none at all when a PLC module is wired)
     chargers = [n for n in site.nodes if n.kind == "charger"]
-    bridges = [n for n in chargers if n.bridge]
-    has_module = any(n.kind == "plc_module" for n in site.nodes)
-    candidates: list[Any] = sorted((n for n in chargers if n.wifi_rssi_dbm is not None and n.wifi_rssi_dbm >= -75.0),
-                                   key=lambda n: -(n.wifi_rssi_dbm or -999))[:max_bridge_candidates]
-    for b in bridges:
-        if b not in candidates:
-            candidates.append(b)
-    if has_module:
-        candidates.append(None)  # the module alone is the gateway
     applied = site  # the site with every recommendation so far applied; later what-ifs build on it
     applied_m = base_m
-    if candidates and (len(bridges) != (0 if has_module else 1) or len(candidates) > 1):
-        results = []
-        for cand in candidates:
-            if progress:
-                progress(f"what-if: {cand.name if cand else 'no'} bridge")
-            variant = site
-            for n in chargers:
-                if n.bridge != (n is cand):
-                    variant = variant.with_node(n.name, bridge=(n is cand))
-            results.append((cand, variant, run(variant)))
-        best_node, best_site, best_m = results[0]
-        for cand, variant, m in results[1:]:
-            if _better(m, best_m):
-                best_node, best_site, best_m = cand, variant, m
-        others = [b.name for b in bridges if b is not best_node]
-        unchanged = (best_node is None and not bridges) or (len(bridges) == 1 and bridges[0] is best_node)
-        if best_node is None and not unchanged:
-            modules = ", ".join(n.name for n in site.nodes if n.kind == "plc_module")
-            advice.append({
-                "action": "no-bridge", "disable_bridging_on": others,
-                "text": (f"Disable Wi-Fi-to-PLC bridging on {', '.join(others)}: the PLC module ({modules}) is the "
-                         f"gateway, and every extra bridge in its AVLN closes an Ethernet loop. Flaps "
-                         f"{base_m['flaps_total']} -> {best_m['flaps_total']}, downtime {base_m['downtime_s_total']:g} s"
-                         f" -> {best_m['downtime_s_total']:g} s."),
-                "effect": _effect(base_m, best_m)})
-            applied, applied_m = best_site, best_m
-        elif best_node is not None and not unchanged:
-            text = (f"Make {best_node.name} (Wi-Fi {best_node.wifi_rssi_dbm:g} dBm) the only Wi-Fi-to-PLC bridge"
-                    + (f"; disable bridging on {', '.join(others)}" if others else "")
-                    + f": flaps {base_m['flaps_total']} -> {best_m['flaps_total']}, downtime "
-                    f"{base_m['downtime_s_total']:g} s -> {best_m['downtime_s_total']:g} s.")
-            advice.append({"action": "single-bridge", "bridge": best_node.name, "disable_bridging_on": others,
-                           "text": text, "effect": _effect(base_m, best_m)})
-            applied, applied_m = best_site, best_m
-        else:
-            keep = best_node.name if best_node is not None else "the PLC module alone"
-            advice.append({"action": "keep-gateway", "bridge": best_node.name if best_node else None,
-                           "text": f"Keep {keep} as the only gateway: no alternative does better.",
-                           "effect": _effect(base_m, best_m)})
 
-    # 2. where the PLC module goes
+    # 1. where the PLC module goes (physical placement first; the gateway choice builds on it)
     for mod in [n for n in site.nodes if n.kind == "plc_module"]:
         cable = site.cable(mod.cable)
         on_run = [n.at_m for n in chargers if n.cable == mod.cable]
@@ -216,12 +193,10 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
                 continue
             if progress:
                 progress(f"what-if: {mod.name} at {at:g} m ({label})")
-            results.append((label, at, run(applied.with_node(mod.name, at_m=at), same_physics=False)))
+            results.append((label, at, run(applied.with_node(mod.name, at_m=at))))
         best = None
         for label, at, m in results:
-            improves = ((m["worst_plc_rate_mbps"] or 0) > 1.05 * (applied_m["worst_plc_rate_mbps"] or 0)
-                        or _better(m, applied_m))
-            if improves and (best is None or _better(m, best[2])):
+            if _materially_better(m, applied_m) and (best is None or _better(m, best[2])):
                 best = (label, at, m)
         if best is not None:
             label, at, m = best
@@ -230,9 +205,96 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
             advice.append({
                 "action": "move-plc-module", "module": mod.name, "cable": mod.cable, "at_m": at,
                 "text": (f"Move {mod.name} from {mod.at_m:g} m to {at:g} m on {mod.cable} ({label}): worst charger "
-                         f"PLC rate {before['worst_plc_rate_mbps']} -> {m['worst_plc_rate_mbps']} Mbps, flaps "
+                         f"PLC rate {before['worst_plc_rate_mbps']} -> {m['worst_plc_rate_mbps']} Mbps, chargers "
+                         f"without a route {before['chargers_without_route']} -> {m['chargers_without_route']}, "
+                         f"downtime {before['downtime_s_total']:g} s -> {m['downtime_s_total']:g} s, flaps "
                          f"{before['flaps_total']} -> {m['flaps_total']}."),
                 "effect": _effect(before, m)})
+
+    # 1b. no PLC module at all but chargers that are badly served: try one in the middle of their chargers
+    if not any(n.kind == "plc_module" for n in site.nodes):
+        summaries = node_summaries(base)
+        poor = [n for n, ns in zip(site.nodes, summaries, strict=True)
+                if n.kind == "charger" and not n.bridge and ns["availability"] < 0.99]
+        if poor:
+            cables: dict[str, list[float]] = {}
+            for n in poor:
+                cables.setdefault(n.cable, []).append(n.at_m)
+            cable_name = max(cables, key=lambda c: len(cables[c]))
+            at = round(float(np.median(cables[cable_name])), 1)
+            passwords = [n.network_password for n in chargers]
+            password = max(set(passwords), key=passwords.count)
+            data = site_to_dict(applied)
+            data["plc_module"].append({"name": "M-new", "cable": cable_name, "at_m": at,
+                                       "network_password": password,
+                                       "phase": next(n.phase for n in poor if n.cable == cable_name).split("-")[0]
+                                       if site.params.grid != "IT" else
+                                       next(n.phase for n in poor if n.cable == cable_name)})
+            candidate = site_from_dict(data, name=site.name)
+            if progress:
+                progress(f"what-if: a PLC module at {at:g} m on {cable_name}")
+            m = run(candidate)
+            if _materially_better(m, applied_m):
+                advice.append({
+                    "action": "add-plc-module", "cable": cable_name, "at_m": at,
+                    "text": (f"Add a PLC module (wired to the router) at {at:g} m on {cable_name}, in the middle of "
+                             f"its chargers: chargers without a route {applied_m['chargers_without_route']} -> "
+                             f"{m['chargers_without_route']}, downtime {applied_m['downtime_s_total']:g} s -> "
+                             f"{m['downtime_s_total']:g} s, worst PLC rate {applied_m['worst_plc_rate_mbps']} -> "
+                             f"{m['worst_plc_rate_mbps']} Mbps."),
+                    "effect": _effect(applied_m, m)})
+                applied, applied_m = candidate, m
+
+    # 2. which single gateway should bridge Wi-Fi to PLC (none at all when a PLC module is wired)
+    bridges = [n for n in chargers if n.bridge]
+    has_module = any(n.kind == "plc_module" for n in applied.nodes)
+    candidates: list[Any] = sorted((n for n in chargers if n.wifi_rssi_dbm is not None and n.wifi_rssi_dbm >= -75.0),
+                                   key=lambda n: -(n.wifi_rssi_dbm or -999))[:max_bridge_candidates]
+    for b in bridges:
+        if b not in candidates:
+            candidates.append(b)
+    if has_module:
+        candidates.append(None)  # the module alone is the gateway
+    if candidates and (len(bridges) != (0 if has_module else 1) or len(candidates) > 1):
+        results = []
+        for cand in candidates:
+            if progress:
+                progress(f"what-if: {cand.name if cand else 'no'} bridge")
+            variant = applied
+            for n in chargers:
+                if n.bridge != (n is cand):
+                    variant = variant.with_node(n.name, bridge=(n is cand))
+            results.append((cand, variant, run(variant)))
+        best_node, best_site, best_m = results[0]
+        for cand, variant, m in results[1:]:
+            if _better(m, best_m):
+                best_node, best_site, best_m = cand, variant, m
+        others = [b.name for b in bridges if b is not best_node]
+        unchanged = ((best_node is None and not bridges) or (len(bridges) == 1 and bridges[0] is best_node)
+                     or not _materially_better(best_m, applied_m))
+        if best_node is None and not unchanged:
+            modules = ", ".join(n.name for n in applied.nodes if n.kind == "plc_module")
+            advice.append({
+                "action": "no-bridge", "disable_bridging_on": others,
+                "text": (f"Disable Wi-Fi-to-PLC bridging on {', '.join(others)}: the PLC module ({modules}) is the "
+                         f"gateway, and every extra bridge in its AVLN closes an Ethernet loop. Flaps "
+                         f"{applied_m['flaps_total']} -> {best_m['flaps_total']}, downtime "
+                         f"{applied_m['downtime_s_total']:g} s -> {best_m['downtime_s_total']:g} s."),
+                "effect": _effect(applied_m, best_m)})
+            applied, applied_m = best_site, best_m
+        elif best_node is not None and not unchanged:
+            text = (f"Make {best_node.name} (Wi-Fi {best_node.wifi_rssi_dbm:g} dBm) the only Wi-Fi-to-PLC bridge"
+                    + (f"; disable bridging on {', '.join(others)}" if others else "")
+                    + f": flaps {applied_m['flaps_total']} -> {best_m['flaps_total']}, downtime "
+                    f"{applied_m['downtime_s_total']:g} s -> {best_m['downtime_s_total']:g} s.")
+            advice.append({"action": "single-bridge", "bridge": best_node.name, "disable_bridging_on": others,
+                           "text": text, "effect": _effect(applied_m, best_m)})
+            applied, applied_m = best_site, best_m
+        else:
+            current = ", ".join(b.name for b in bridges) or "the PLC module alone"
+            advice.append({"action": "keep-gateway", "bridges": [b.name for b in bridges],
+                           "text": f"Keep the gateways as they are ({current}): no single-bridge alternative does "
+                                   "better.", "effect": _effect(applied_m, best_m)})
 
     # 3. Wi-Fi or PLC, charger by charger (the manual's -75 dBm rule against the simulated PLC link)
     nodes = node_summaries(base)
@@ -250,9 +312,8 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
                 if progress:
                     progress(f"what-if: {node.name} pinned to PLC")
                 candidate = applied.with_node(node.name, wifi_rssi_dbm=None)
-                same = all(a.at_m == b.at_m for a, b in zip(candidate.nodes, site.nodes, strict=True))
-                pinned = run(candidate, same_physics=same)
-                if _better(pinned, applied_m):
+                pinned = run(candidate)
+                if _materially_better(pinned, applied_m):
                     text = (f"{node.name}: Wi-Fi is borderline ({rssi:g} dBm, within 3 dB of -75); pin it to PLC "
                             f"(mean PHY {rate:g} Mbps via {', '.join(via) or '?'}): site flaps "
                             f"{applied_m['flaps_total']} -> {pinned['flaps_total']}.")
@@ -270,12 +331,12 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
                 text = f"{node.name}: borderline Wi-Fi ({rssi:g} dBm) and no PLC route; improve Wi-Fi coverage."
                 choice = "wifi"
         elif rate:
-            text = f"{node.name}: use PLC (mean PHY {rate:g} Mbps via {', '.join(via) or '?'}, availability " \
-                   f"{ns['availability']:.4f})."
+            text = f"{node.name}: use PLC (as configured: mean PHY {rate:g} Mbps via {', '.join(via) or '?'}, " \
+                   f"availability {ns['availability']:.4f})."
             choice = "plc"
         else:
-            text = f"{node.name}: no usable uplink (Wi-Fi {rssi if rssi is not None else 'none'}, no PLC route); " \
-                   "add a PLC module on its run or a Wi-Fi access point."
+            text = f"{node.name}: as configured, no usable uplink (Wi-Fi {rssi if rssi is not None else 'none'}, " \
+                   "no PLC route); it needs a PLC module on its run or a Wi-Fi access point."
             choice = "none"
         advice.append({"action": "uplink", "charger": node.name, "use": choice, "text": text,
                        "effect": {"flaps": ns["flaps"], "downtime_s": ns["downtime_s"], "phy_rate_mbps": rate}})

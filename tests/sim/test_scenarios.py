@@ -88,3 +88,26 @@ def test_advice_moves_the_module_towards_the_chargers() -> None:
     assert move and move[0]["at_m"] > 100
     before, after = move[0]["effect"]["worst_plc_rate_mbps"]
     assert after > before
+
+
+def test_partitioned_same_nid_chargers_swap_avlns() -> None:
+    """§6.6 mechanism 3: two CCos of one NID that cannot hear each other; chargers between them
+    re-join whichever they hear first after a beacon loss."""
+    site = load_site(SITES / "partitioned.toml")
+    swaps = 0
+    for seed in (1, 2):
+        result = simulate(site, hours=24, seed=seed)
+        assert len({result.final_cco[i] for i in range(len(site.nodes)) if result.final_cco[i] >= 0}) == 2
+        swaps += sum(s.flap_kinds.get("avln", 0) for s in result.stats)
+    assert swaps > 0
+
+
+def test_advice_adds_a_module_where_chargers_have_no_route() -> None:
+    site = load_site(SITES / "partitioned.toml")
+    base = simulate(site, hours=6, seed=1)
+    advice = advise(site, base, hours=6, seed=1)
+    add = [a for a in advice if a["action"] == "add-plc-module"]
+    assert add and 250 < add[0]["at_m"] < 450
+    final = next(a for a in advice if a["action"] == "all")
+    before, after = final["effect"]["downtime_s_total"]
+    assert after < before / 10
