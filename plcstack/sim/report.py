@@ -385,6 +385,12 @@ def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
     if len(names) <= 40:
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7)
+    if len(names) <= 16:  # small sites: print the rates in the cells
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if i != j:
+                    ax.text(j, i, f"{rates[i, j]:.0f}", ha="center", va="center", fontsize=6,
+                            color="white" if rates[i, j] < 0.6 * max(rates.max(), 1) else "black")
     ax.set_xlabel("receiver")
     ax.set_ylabel("transmitter")
     ax.set_title("Coded PHY rate per link (Mbit/s), charging state at the end")
@@ -395,26 +401,30 @@ def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
     plt.close(fig)
     paths.append(p)
 
-    # 2. membership / gateway timeline
+    # 2. membership timeline: AVLN (which CCo) on top, uplink / gateway below
     hours = result.hours
-    fig, ax = plt.subplots(figsize=(11, max(3, 0.3 * len(names) + 1.5)))
-    labels: dict[str, int] = {}
-    cmap = plt.get_cmap("tab20")
     t0 = min((t for t, *_ in result.timeline), default=0.0)
-    for i in range(len(names)):
-        segs = [(t, lab) for t, n, kind, lab in result.timeline if n == i and kind == "uplink"]
-        for k, (t, lab) in enumerate(segs):
-            t_next = segs[k + 1][0] if k + 1 < len(segs) else t0 + hours * 3600
-            color = cmap(labels.setdefault(lab, len(labels)) % 20)
-            ax.barh(i, (t_next - t) / 3600.0, left=(t - t0) / 3600.0, color=color, height=0.8)
-        flips = [t for t, n, kind, _ in result.timeline if n == i and kind in ("l2", "avln")]
-        if flips:
-            ax.plot([(t - t0) / 3600.0 for t in flips], [i] * len(flips), "k|", markersize=6)
-    ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set_xlabel("hours")
-    ax.set_title("Uplink per node over time (colour = gateway; | = AVLN change or L2 path flip)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(v % 20)) for v in labels.values()]
-    ax.legend(handles, list(labels), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    t_end = t0 + hours * 3600
+    cmap = plt.get_cmap("tab20")
+    fig, axes = plt.subplots(2, 1, figsize=(11, max(5, 0.55 * len(names) + 2)), sharex=True)
+    for ax, kind, title in ((axes[0], "avln", "AVLN membership (NID tail @ CCo; - = not associated)"),
+                            (axes[1], "uplink", "uplink (gateway) per node; | = L2 path flip in a bridging loop")):
+        labels: dict[str, int] = {}
+        for i in range(len(names)):
+            segs = [(t, lab) for t, n, k, lab in result.timeline if n == i and k == kind]
+            for k, (t, lab) in enumerate(segs):
+                t_next = segs[k + 1][0] if k + 1 < len(segs) else t_end
+                color = "0.85" if lab in ("-", "none") else cmap(labels.setdefault(lab, len(labels)) % 20)
+                ax.barh(i, (t_next - t) / 3600.0, left=(t - t0) / 3600.0, color=color, height=0.8)
+            if kind == "uplink":
+                flips = [t for t, n, k, _ in result.timeline if n == i and k == "l2"]
+                if flips:
+                    ax.plot([(t - t0) / 3600.0 for t in flips], [i] * len(flips), "k|", markersize=5)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_title(title, fontsize=9)
+        handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(v % 20)) for v in labels.values()]
+        ax.legend(handles, list(labels), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[1].set_xlabel("hours")
     fig.tight_layout()
     p = out_dir / "membership_timeline.png"
     fig.savefig(p, dpi=110)
