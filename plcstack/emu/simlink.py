@@ -41,7 +41,7 @@ from plcstack.emu.powerline import PowerLine
 from plcstack.keys.derive import nmk_from_password
 from plcstack.sim.carriers import AV_CARRIERS, av_tone_mask, slac_groups
 from plcstack.sim.physics import SitePhysics
-from plcstack.sim.site import DAY_S, Node, Site, is_charging
+from plcstack.sim.site import DAY_S, Node, Site, charging_at, charging_edges
 
 #: Emulated chip per site node technology: HomePlug AV -> QCA7420, AV2 -> QCA7500, Green PHY -> QCA7000.
 CHIP_BY_TECHNOLOGY: dict[str, str] = {"AV": "QCA7420", "AV2": "QCA7500", "GP": "QCA7000"}
@@ -127,11 +127,7 @@ class SimLinkModel:
         self._atten = [[_quantise(self.attenuation_groups_db[i, j]) for j in range(self.physics.n)]
                        for i in range(self.physics.n)]
         # time-dependent part: charging state, constant between consecutive window edges
-        edges = {0.0, DAY_S}
-        for nd in site.nodes:
-            for a, b in nd.charging:
-                edges.update((a % DAY_S, b % DAY_S))
-        self._edges = sorted(edges)
+        self._edges = sorted({0.0, DAY_S, *charging_edges(site)})
         self._valid = (np.inf, -np.inf)  # simulated-time interval [lo, hi) where ``_want`` holds
         self._want = np.zeros(self.physics.n, bool)
         self._applied: np.ndarray | None = None  # the physics' charging array our cache was built for
@@ -141,8 +137,7 @@ class SimLinkModel:
 
     def charging_at(self, t_s: float) -> np.ndarray:
         """Which nodes charge at emulator time ``t_s`` (seconds), bool array in site node order."""
-        tod = self.start_s + t_s
-        return np.array([is_charging(nd.charging, tod) for nd in self.site.nodes], dtype=bool) & self.physics.is_charger
+        return np.array(charging_at(self.site, self.start_s + t_s), dtype=bool) & self.physics.is_charger
 
     def update(self, t_s: float) -> None:
         """Put the physics in the charging state of emulator time ``t_s`` (s).

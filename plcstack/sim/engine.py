@@ -39,7 +39,7 @@ import numpy as np
 from ..keys.derive import nid_from_password
 from . import flapcost, wifi
 from .physics import SitePhysics, _stable_seed
-from .site import DAY_S, Site, is_charging
+from .site import DAY_S, Site, charging_at, charging_edges
 
 UPLINK_NONE, UPLINK_WIFI, UPLINK_WIRED = -1, -2, -3
 EWMA_ALPHA = 0.2  # §6.7
@@ -259,10 +259,13 @@ class Engine:
         m = self.phys.beacon_margin(np.array([tx]), rx)[0]
         return bool(m + self.fading.at(np.array([tx]), np.array([rx]), t)[0] >= 0.0)
 
-    def _bridge_up(self, g: int) -> bool:
-        if self.is_module[g]:
-            return True
-        return bool(self.rssi_mean[g] + self.rssi_ou[g] > wifi.UNUSABLE_DBM)
+    def _wifi_usable(self) -> np.ndarray:
+        """Per node: its Wi-Fi RSSI right now is above the bottom of the vendor's scale."""
+        return self.rssi_mean + self.rssi_ou > wifi.UNUSABLE_DBM
+
+    def _gateways_up(self) -> np.ndarray:
+        """Per node: as a gateway, is its uplink working (PLC modules are wired; bridges need Wi-Fi)."""
+        return self.is_module | self._wifi_usable()
 
     # -- AVLN formation ----------------------------------------------------------------------------
     def _initial_formation(self, t: float) -> None:
@@ -357,7 +360,7 @@ class Engine:
         fade = self.fading.at(self.pair_i, self.pair_g, t).reshape(n, ng)
         # a fading dB moves the rate by the link's sensitivity, never beyond what its tone maps allow
         rate = np.clip(self.gw_base + self.gw_sens * fade, 0.0, np.minimum(1.5 * self.gw_base, self.gw_max))
-        gw_up = self.is_module[gws] | (self.rssi_mean[gws] + self.rssi_ou[gws] > wifi.UNUSABLE_DBM)
+        gw_up = self._gateways_up()[gws]
         valid = ((self.cco_of[gws][None, :] == self.cco_of[:, None]) & (self.cco_of[:, None] >= 0)
                  & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t) & gw_up[None, :]
                  & (np.arange(n)[:, None] != gws[None, :]) & (rate >= self.p.min_rate_mbps))
@@ -431,8 +434,7 @@ class Engine:
         due = np.flatnonzero(self.next_bcast <= t)
         self.next_bcast[due] = t + self.rng.exponential(ARP_INTERVAL_S, due.size)
         gws = self.gw_cols
-        gw_active = (self.ready_at[gws] <= t) & (self.is_module[gws] | (self.rssi_mean[gws] + self.rssi_ou[gws]
-                                                                       > wifi.UNUSABLE_DBM))
+        gw_active = (self.ready_at[gws] <= t) & self._gateways_up()[gws]
         # only chargers on PLC in an AVLN with two or more active gateways can see their entry move
         cco_gw = self.cco_of[gws][gw_active]
         counts = np.bincount(cco_gw[cco_gw >= 0], minlength=self.n)
@@ -470,20 +472,14 @@ class Engine:
 
     # -- main loop ------------------------------------------------------------------------------------
     def _charging_at(self, t: float) -> np.ndarray:
-        return np.array([is_charging(nd.charging, t) for nd in self.site.nodes])
+        return np.array(charging_at(self.site, t))
 
     def _change_times(self, t0: float, t1: float) -> list[float]:
-        times = set()
-        for nd in self.site.nodes:
-            for a, b in nd.charging:
-                day = math.floor(t0 / DAY_S)
-                while day * DAY_S <= t1:
-                    for x in (a, b):
-                        tt = day * DAY_S + x
-                        if t0 < tt <= t1:
-                            times.add(tt)
-                    day += 1
-        return sorted(times)
+        """Absolute times in (t0, t1] at which some charger starts or stops charging."""
+        edges = charging_edges(self.site)
+        first_day, last_day = math.floor(t0 / DAY_S), math.floor(t1 / DAY_S)
+        return [tt for day in range(first_day, last_day + 1) for x in edges
+                if t0 < (tt := day * DAY_S + x) <= t1]
 
     def run(self, progress: Callable[[float], None] | None = None) -> SimResult:
         import time as _time
@@ -594,11 +590,11 @@ class Engine:
     def _account(self, t: float, dt: float) -> None:
         """Downtime: a node is up when its uplink works and no flap outage is running."""
         u = self.uplink
-        rssi_ok = self.rssi_mean + self.rssi_ou > wifi.UNUSABLE_DBM
+        rssi_ok = self._wifi_usable()
         assoc = (self.cco_of >= 0) & (self.ready_at <= t)
         gw = np.where(u >= 0, u, 0)
         plc_ok = (u >= 0) & assoc & (self.cco_of[gw] == self.cco_of) & (self.ready_at[gw] <= t) & \
-            (self.is_module[gw] | rssi_ok[gw])
+            self._gateways_up()[gw]
         up = np.where(self.is_module, True,
                       np.where(self.is_bridge, rssi_ok,
                                np.where(u == UPLINK_WIFI, rssi_ok, plc_ok)))

@@ -79,9 +79,9 @@ def flap_cost(kind: str, params: SiteParams, rejoin_s: float = 0.0) -> FlapCost:
       the frames in flight on the stale path are lost and TCP recovers after one RTO [L];
     * ``"gateway"`` -- the charger's firmware picked another gateway on the same LAN: gratuitous
       ARP, one RTO for the in-flight segment;
-    * ``"avln"`` -- the modem left its AVLN and re-associated (``rejoin_s`` measured by the engine:
-      beacon-loss detection + scan + CC_ASSOC + CM_GET_KEY); the IP survives on the same LAN, but the
-      outage exceeds the RTO so TCP backs off once more;
+    * ``"avln"`` -- the modem left its AVLN and re-associated with another one; the engine counts the
+      time without association (beacon-loss detection, scan, CC_ASSOC, CM_GET_KEY) as downtime by
+      itself, so it passes no ``rejoin_s``; the IP survives on the same LAN and TCP backs off once more;
     * ``"uplink"`` -- Wi-Fi <-> PLC: another interface and another address: Wi-Fi association (when
       moving to Wi-Fi) or PLC join, DHCP, TCP, TLS, MQTT and OCPP all start again.
     """

@@ -133,14 +133,6 @@ class SitePhysics:
             self.noise_version[rx] += 1
         return affected
 
-    def noise_psd_lin(self, j: int, charging: np.ndarray) -> np.ndarray:
-        """Noise PSD (mW/Hz) at receiver ``j`` per slot and carrier, (S, Kw)."""
-        srcs = np.flatnonzero(charging & self.influence[:, j])
-        out = np.repeat(self.bg_lin[j][None, :], N_SLOTS, axis=0)
-        for c in srcs:
-            out = out + self.emission[c] * self.glin[c, j][None, :]
-        return out
-
     def noise_dbm_hz(self, j: int) -> np.ndarray:
         return 10.0 * np.log10(self._noise[j])
 
@@ -155,18 +147,7 @@ class SitePhysics:
 
     def link(self, i: int, j: int) -> LinkState:
         """Tone maps of i -> j (cached until ``j``'s noise changes)."""
-        key = (i, j)
-        hit = self._link_cache.get(key)
-        if hit is not None and hit[0] == self.noise_version[j]:
-            return hit[1]
-        state = self._compute_link(i, j)
-        self._link_cache[key] = (int(self.noise_version[j]), state)
-        return state
-
-    def _compute_link(self, i: int, j: int) -> LinkState:
-        rates, slots, loaded = self.rates_into(j, np.array([i]))
-        margin = float(self.beacon_margin(np.array([i]), j)[0])
-        return LinkState(float(rates[0]), tuple(float(x) for x in slots[0]), int(loaded[0]), margin)
+        return self.link_states_into(j, np.array([i]))[0]
 
     def rates_into(self, j: int, tx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coded PHY rates of the links tx[k] -> j, vectorised: (mean rate (T,), slot rates (T, S),
@@ -232,6 +213,11 @@ class SitePhysics:
 
     def beacon_margin(self, tx: np.ndarray, j: int) -> np.ndarray:
         """Mini-ROBO beacon margin (dB) from each node in ``tx`` to receiver ``j`` in the beacon slot."""
+        self._refresh_margins(j)
+        return self._margin[tx, j]
+
+    def _refresh_margins(self, j: int) -> None:
+        """Recompute receiver ``j``'s column of beacon margins if its noise changed since."""
         if self._margin_version[j] != self.noise_version[j]:
             inv_noise = 1.0 / self._noise[j, BEACON_SLOT, self.av_sel]
             mean_snr = (self._glin_rx_av[j] @ inv_noise) * self.ptx_lin / int(self.av_sel.sum())
@@ -242,29 +228,27 @@ class SitePhysics:
             self._margin[:, j] = eff - phy.ROBO_THRESHOLD_DB
             self._margin[j, j] = np.inf
             self._margin_version[j] = self.noise_version[j]
-        return self._margin[tx, j]
 
     def margins(self, tx: np.ndarray, rx: np.ndarray) -> np.ndarray:
         """Beacon margins (dB) for the links tx[k] -> rx[k] (vectorised; refreshes stale receivers)."""
         stale_mask = self._margin_version[rx] != self.noise_version[rx]
         if stale_mask.any():
             for j in np.unique(rx[stale_mask]):
-                self.beacon_margin(np.array([0]), int(j))
+                self._refresh_margins(int(j))
         return self._margin[tx, rx]
 
     def margin_matrix(self) -> np.ndarray:
         """(N, N) beacon margins at the current charging state (for election and reports)."""
         for j in range(self.n):
-            self.beacon_margin(np.arange(self.n), j)
+            self._refresh_margins(j)
         return self._margin.copy()
 
     def rate_matrix(self) -> np.ndarray:
         """(N, N) coded PHY rates at the current charging state (all pairs; for reports only)."""
         out = np.zeros((self.n, self.n))
-        for i in range(self.n):
-            for j in range(self.n):
-                if i != j:
-                    out[i, j] = self.link(i, j).rate_mbps
+        for j in range(self.n):
+            tx = np.array([i for i in range(self.n) if i != j])
+            out[tx, j] = [st.rate_mbps for st in self.link_states_into(j, tx)]
         return out
 
     def rate_sensitivity_mbps_per_db(self, state: LinkState, tech: str) -> float:

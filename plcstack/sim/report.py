@@ -177,6 +177,7 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
         return key_metrics(simulate(variant, hours=hours, seed=seed, physics=physics_cache[key]))
 
     chargers = [n for n in site.nodes if n.kind == "charger"]
+    base_nodes = node_summaries(base)
     applied = site  # the site with every recommendation so far applied; later what-ifs build on it
     applied_m = base_m
 
@@ -213,8 +214,7 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
 
     # 1b. no PLC module at all but chargers that are badly served: try one in the middle of their chargers
     if not any(n.kind == "plc_module" for n in site.nodes):
-        summaries = node_summaries(base)
-        poor = [n for n, ns in zip(site.nodes, summaries, strict=True)
+        poor = [n for n, ns in zip(site.nodes, base_nodes, strict=True)
                 if n.kind == "charger" and not n.bridge and ns["availability"] < 0.99]
         if poor:
             cables: dict[str, list[float]] = {}
@@ -297,8 +297,7 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
                                    "better.", "effect": _effect(applied_m, best_m)})
 
     # 3. Wi-Fi or PLC, charger by charger (the manual's -75 dBm rule against the simulated PLC link)
-    nodes = node_summaries(base)
-    for node, ns in zip(site.nodes, nodes, strict=True):
+    for node, ns in zip(site.nodes, base_nodes, strict=True):
         if node.kind != "charger" or node.bridge:
             continue
         rssi = node.wifi_rssi_dbm

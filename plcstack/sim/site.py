@@ -243,6 +243,16 @@ def is_charging(windows: tuple[tuple[float, float], ...], t_s: float) -> bool:
     return False
 
 
+def charging_at(site: Site, t_s: float) -> list[bool]:
+    """Per node (site order): is it charging at ``t_s`` seconds after the simulation's midnight."""
+    return [is_charging(nd.charging, t_s) for nd in site.nodes]
+
+
+def charging_edges(site: Site) -> list[float]:
+    """Sorted times of day (s, 0 <= t < 86400) at which some charging window starts or ends."""
+    return sorted({x % DAY_S for nd in site.nodes for window in nd.charging for x in window})
+
+
 def normalise_phase(phase: str, grid: str, where: str) -> str:
     p = phase.strip().upper().replace("–", "-").replace("/", "-")
     if grid == "IT":
@@ -476,6 +486,7 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 __all__ = [
-    "CableRun", "LinkOverride", "Node", "SeriesElement", "Site", "SiteError", "SiteParams", "is_charging",
+    "CableRun", "LinkOverride", "Node", "SeriesElement", "Site", "SiteError", "SiteParams", "charging_at",
+    "charging_edges", "is_charging",
     "load_site", "mac_for", "parse_clock_windows", "set_path", "site_from_dict", "site_to_dict",
 ]
