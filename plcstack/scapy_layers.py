@@ -69,10 +69,9 @@ from plcstack.codec.layout import (
     _count_refs,
     _expr,
 )
-from plcstack.codec.names import KNOWN_OUIS, OUI_QCA, QCA_MS_BASES, mmtype_name
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, KNOWN_OUIS, OUI_QCA, QCA_MS_BASES, mmtype_name
 from plcstack.codec.registry import MessageDef, all_definitions, key_table
 
-ETHERTYPE_HOMEPLUG_AV = 0x88E1
 _MS_OUIS = frozenset(KNOWN_OUIS)
 
 __all__ = ["MESSAGE_CLASSES", "HomePlugAV", "HomePlugAVMessage", "HomePlugAVRaw", "from_scapy",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plcstack.codec.frame import _MS_OUIS, _VENDOR_OUIS
-from plcstack.codec.names import QCA_MS_BASES
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, QCA_MS_BASES
 from plcstack.pcapio import LINKTYPE_ETHERNET, open_capture
 
 ERR_NONE, ERR_LENGTH, ERR_ETHERTYPE, ERR_MMV, ERR_OUI = 0, 1, 2, 3, 4
@@ -92,7 +92,7 @@ def read_headers(path: str | os.PathLike[str]) -> HeaderTable:
         o = np.asarray(offs, dtype=np.int64)
         ln = np.asarray(lens, dtype=np.int64)
         g = _gather(arr, o, ln)
-        keep = g["et"] == 0x88E1
+        keep = g["et"] == ETHERTYPE_HOMEPLUG_AV
         cols["index"].append(np.asarray(idx, dtype=np.int64)[keep])
         cols["length"].append(ln[keep])
         for k in ("vlan", "mmv", "mmtype", "fmi", "oui", "error"):

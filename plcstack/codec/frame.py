@@ -20,12 +20,19 @@ from typing import Any, NamedTuple
 from plcstack.codec import messages as _messages  # noqa: F401 - registers the declarations
 from plcstack.codec.errors import DecodeError, EncodeError
 from plcstack.codec.layout import Short, decode_partial, encode_partial
-from plcstack.codec.names import KNOWN_OUIS, OUI_NONE, QCA_MS_BASES, is_known, mmtype_name
+from plcstack.codec.names import (
+    ETHERTYPE_HOMEPLUG_1_0,  # noqa: F401 - re-exported
+    ETHERTYPE_HOMEPLUG_AV,
+    ETHERTYPE_VLAN,
+    KNOWN_OUIS,
+    OUI_NONE,
+    OUI_QCA,
+    QCA_MS_BASES,
+    is_known,
+    mmtype_name,
+)
 from plcstack.codec.registry import MessageDef, definition_of, key_table
 
-ETHERTYPE_HOMEPLUG_AV = 0x88E1
-ETHERTYPE_HOMEPLUG_1_0 = 0x887B
-ETHERTYPE_VLAN = 0x8100
 MIN_FRAME = 60  # Ethernet minimum without FCS: senders pad to this
 
 _ETH = struct.Struct("!6s6sH")
@@ -246,7 +253,7 @@ def make_frame(
         if mmtype is None:
             raise ValueError("a RawMessage needs an explicit mmtype")
         use_mmv = 1 if mmv is None else mmv
-        use_oui = oui if oui is not None else (bytes.fromhex("00B052") if 0xA000 <= mmtype < 0xC000 else None)
+        use_oui = oui if oui is not None else (OUI_QCA if 0xA000 <= mmtype < 0xC000 else None)
     else:
         mdef: MessageDef = definition_of(message)
         mmtype = mdef.mmtype

@@ -12,8 +12,7 @@ import struct
 from typing import NamedTuple
 
 from plcstack.codec.errors import DecodeError
-
-ETHERTYPE_HOMEPLUG_1_0 = 0x887B
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
 
 METYPE_NAMES = {
     0x00: "REQUEST_CHANNEL_ESTIMATION", 0x01: "CHANNEL_ESTIMATION_RESPONSE", 0x04: "SET_NETWORK_ENCRYPTION_KEY",

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+#: Ethertypes: the one place they are written (codec, capture, emulator and replay import them here).
+ETHERTYPE_HOMEPLUG_AV = 0x88E1  # IEEE 1901 / HomePlug AV, AV2, Green PHY management
+ETHERTYPE_HOMEPLUG_1_0 = 0x887B  # HomePlug 1.0
+ETHERTYPE_VLAN = 0x8100  # IEEE 802.1Q customer tag
+ETHERTYPE_QINQ = 0x88A8  # IEEE 802.1ad service tag
+
 OUI_QCA = bytes.fromhex("00B052")
 OUI_ST = bytes.fromhex("0080E1")
 OUI_SPIDCOM = bytes.fromhex("0013D7")
