@@ -22,13 +22,13 @@ from plcstack.codec.frame import (
     mac_bytes,
     make_frame,
 )
-from plcstack.codec.layout import format_mac
-from plcstack.codec.names import BROADCAST_MAC, LOCAL_MAC, OUI_QCA, mmtype_name
+from plcstack.codec.mac import BROADCAST_MAC, LOCAL_MAC, format_mac, parse_mac
+from plcstack.codec.names import OUI_QCA, mmtype_name
 from plcstack.codec.registry import MessageDef, all_definitions, by_name, definition_of, lookup
 
 __all__ = [
     "BROADCAST_MAC", "DecodeError", "ETHERTYPE_HOMEPLUG_1_0", "ETHERTYPE_HOMEPLUG_AV", "EncodeError",
     "Frame", "Header", "LOCAL_MAC", "MessageDef", "OUI_QCA", "RawMessage", "ReassemblyError",
     "all_definitions", "by_name", "decode_frame", "decode_header", "definition_of", "encode",
-    "encode_frame", "format_mac", "lookup", "mac_bytes", "make_frame", "messages", "mmtype_name",
+    "encode_frame", "format_mac", "lookup", "mac_bytes", "make_frame", "messages", "mmtype_name", "parse_mac",
 ]

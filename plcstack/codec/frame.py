@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from plcstack.codec import messages as _messages  # noqa: F401 - registers the declarations
 from plcstack.codec.errors import DecodeError, EncodeError
 from plcstack.codec.layout import Short, decode_partial, encode_partial
+from plcstack.codec.mac import parse_mac as mac_bytes
 from plcstack.codec.names import (
     ETHERTYPE_HOMEPLUG_1_0,  # noqa: F401 - re-exported
     ETHERTYPE_HOMEPLUG_AV,
@@ -103,19 +104,6 @@ class Frame(NamedTuple):
     @property
     def is_fragment(self) -> bool:
         return bool(self.fmi and self.fmi & 0xFF00)
-
-
-def mac_bytes(value: bytes | str) -> bytes:
-    """``aa:bb:cc:dd:ee:ff`` / ``aabbccddeeff`` / 6 bytes -> 6 bytes."""
-    if isinstance(value, (bytes, bytearray)):
-        if len(value) != 6:
-            raise ValueError(f"a MAC address has 6 bytes, got {len(value)}")
-        return bytes(value)
-    hexstr = value.replace(":", "").replace("-", "").replace(".", "")
-    out = bytes.fromhex(hexstr)
-    if len(out) != 6:
-        raise ValueError(f"not a MAC address: {value!r}")
-    return out
 
 
 def _parse_header(buf: bytes, off: int, end: int) -> Header:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from plcstack.codec.mac import format_mac
+
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 # kinds of field
@@ -458,10 +460,6 @@ def _json_value(f: Field, v: Any) -> Any:
         assert f.item is not None
         return [to_jsonable(f.item, it) for it in v]
     return bytes(v).hex()
-
-
-def format_mac(b: bytes) -> str:
-    return ":".join(f"{x:02x}" for x in b) if len(b) == 6 else bytes(b).hex()
 
 
 def from_jsonable(rec: Record, data: dict[str, Any]) -> Any:

@@ -29,8 +29,6 @@ KNOWN_OUIS: dict[bytes, str] = {
     OUI_BROADCOM: "Gigle/Broadcom",
 }
 
-LOCAL_MAC = bytes.fromhex("00B052000001")  # QCA "local device" address
-BROADCAST_MAC = b"\xff" * 6
 
 
 class Variant(IntEnum):

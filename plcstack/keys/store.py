@@ -35,6 +35,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from plcstack.codec.mac import format_mac, parse_mac
 from plcstack.keys import crypto
 from plcstack.keys.constants import NEK_EKS_COUNT
 from plcstack.keys.derive import dak_from_password, nid_from_nmk, nmk_from_password
@@ -65,17 +66,10 @@ def default_path() -> Path:
 
 def normalise_mac(mac: str | bytes) -> str:
     """``AA-BB-CC-DD-EE-FF`` / ``aabbccddeeff`` / 6 bytes -> ``aa:bb:cc:dd:ee:ff``."""
-    if isinstance(mac, bytes | bytearray):
-        raw = bytes(mac)
-    else:
-        clean = mac.strip().lower().replace(":", "").replace("-", "").replace(".", "")
-        try:
-            raw = bytes.fromhex(clean)
-        except ValueError:
-            raise KeyFormatError(f"not a MAC address: {mac!r}") from None
-    if len(raw) != 6:
-        raise KeyFormatError(f"a MAC address has 6 bytes, got {len(raw)}")
-    return ":".join(f"{b:02x}" for b in raw)
+    try:
+        return format_mac(parse_mac(mac))
+    except ValueError as exc:
+        raise KeyFormatError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------ model

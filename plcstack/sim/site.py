@@ -55,6 +55,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..codec.mac import format_mac
+
 GRIDS = ("TN", "TT", "IT")
 TN_PHASES = ("L1", "L2", "L3")
 IT_PAIRS = ("L1-L2", "L1-L3", "L2-L3")
@@ -126,7 +128,7 @@ class Node:
 
     @property
     def mac_text(self) -> str:
-        return ":".join(f"{b:02x}" for b in self.mac)
+        return format_mac(self.mac)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pytest
 
 from plcstack.codec import DecodeError, RawMessage, decode_frame, encode_frame
 from plcstack.codec.fragment import OPEN_PLC_UTILS, SPEC, PushResult, Reassembler, fragment
-from plcstack.codec.layout import format_mac
+from plcstack.codec.mac import format_mac
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 DUMMY_ETH = bytes.fromhex("ffffffffffff020000000001") + b"\x88\xe1"  # the wrapper hexvectors.md used

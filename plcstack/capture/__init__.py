@@ -20,7 +20,8 @@ from typing import Any
 from plcstack.codec import DecodeError, Frame, RawMessage, decode_frame, encode_frame, mmtype_name
 from plcstack.codec.fragment import PushResult, Reassembler
 from plcstack.codec.hp10 import HP10Frame, decode_hp10, encode_hp10
-from plcstack.codec.layout import format_mac, to_jsonable
+from plcstack.codec.layout import to_jsonable
+from plcstack.codec.mac import format_mac
 from plcstack.codec.registry import definition_of
 from plcstack.pcapio import LINKTYPE_ETHERNET, CaptureReader, open_capture
 
