@@ -217,7 +217,7 @@ def test_fragments_unknown_and_truncated_stay_raw():
         pkt = Ether(wire)
         assert isinstance(pkt[S.HomePlugAV].payload, S.HomePlugAVRaw)
         assert bytes(pkt) == wire
-    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6010))
+    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6014))
     assert isinstance(Ether(unknown)[S.HomePlugAV].payload, S.HomePlugAVRaw)
     assert bytes(Ether(unknown)) == unknown
     whole = encode_frame(make_frame(DST, SRC, M.CM_SLAC_MATCH_CNF())._replace(trailing=b""))
