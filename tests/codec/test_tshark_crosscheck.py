@@ -144,7 +144,7 @@ def compare(index: int, raw: bytes, row: dict[str, str] | None) -> list[str]:
         body = raw[-len(frame.message.body):] if isinstance(frame.message, RawMessage) else None
         if not (our_oui is None and (frame.mmtype & ~3) in QCA_MS_BASES and t_oui is not None):
             out.append(f"{where}: OUI tshark {row[H + 'vendor.oui']!r} ours {frame.oui!r} {body!r}")
-        # else: documented (real-clients.md §6): tshark reads an OUI on QCA MS_* (0x8000-0x9FFF), which
+        # else: documented (docs/codec-disagreements.md M1): tshark reads an OUI on QCA MS_* (0x8000-0x9FFF), which
         # QCA sends without one; tshark's "OUI" is then the first three MMENTRY octets (checked below)
     if row["_ws.malformed"]:
         out.append(f"{where}: tshark says malformed")
