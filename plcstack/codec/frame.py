@@ -348,19 +348,22 @@ _FAST: dict[bytes, Any] = {}
 
 def _fast_decoder(mmv: int, mmtype: int, oui: bytes | None, mdef: MessageDef) -> Any:
     checks = []
+    after = []
     fmt = "6s6s5x"  # ODA, OSA; ethertype, MMV, MMTYPE matched by the table key
     targets = ["h_dst", "h_src"]
     if mmv:
-        checks.append("    if end - o < 19 or buf[o + 17]: return None")  # NF_MI/FN_MI set: the general path decides
+        # NF_MI/FN_MI set: the general path decides (a frame too short for this octet raises IndexError
+        # or Short, and takes the general path too)
+        checks.append("    if buf[o + 17]: return None")
         fmt += "xB"
         targets.append("h_fmi")
     if oui is not None:
-        at = 17 + (2 if mmv else 0)
-        checks.append(f"    if buf[o + {at}:o + {at + 3}] != OUI: return None")
-        fmt += "3x"
+        fmt += "3s"
+        targets.append("h_oui")
+        after.append("    if h_oui != OUI: return None")
     fmi = "h_fmi" if mmv else "None"
     result = f"_new(FRAME, (h_dst, h_src, (), {mmv}, {mmtype}, {fmi}, OUI, {{msg}}, buf[p:end], None, None))"
-    return frame_decoder(mdef.layout, FramePrefix(fmt, tuple(targets), tuple(checks), result),
+    return frame_decoder(mdef.layout, FramePrefix(fmt, tuple(targets), tuple(checks), result, tuple(after)),
                          {"FRAME": Frame, "OUI": oui})
 
 
@@ -405,7 +408,7 @@ def decode_frame(buf: bytes | bytearray | memoryview, offset: int = 0, end: int 
     if fast is not None:
         try:
             frame = fast(buf, offset, end)
-        except Short:
+        except (Short, IndexError):
             frame = None  # truncated: the general path says what is missing
         if frame is not None:
             return frame  # type: ignore[no-any-return]
