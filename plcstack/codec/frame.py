@@ -340,7 +340,8 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
 # ----------------------------------------------------------------------------- frame decode
 
 # Fast path: untagged frames of declared types whose FMI octet 3 is zero (not fragmented), dispatched
-# on the five raw octets ethertype + MMV + MMTYPE to a decoder generated per declaration that reads
+# on six raw octets (ethertype, MMV, MMTYPE and FMI octet 3 / the OUI's or MMENTRY's first octet for
+# MMV 0) to a decoder generated per declaration that reads
 # the header and the first fixed fields in one struct call.  Anything it refuses (returns None or
 # raises Short) takes the general path below, which applies every rule.
 _FAST: dict[bytes, Any] = {}
@@ -352,10 +353,7 @@ def _fast_decoder(mmv: int, mmtype: int, oui: bytes | None, mdef: MessageDef) ->
     fmt = "6s6s5x"  # ODA, OSA; ethertype, MMV, MMTYPE matched by the table key
     targets = ["h_dst", "h_src"]
     if mmv:
-        # NF_MI/FN_MI set: the general path decides (a frame too short for this octet raises IndexError
-        # or Short, and takes the general path too)
-        checks.append("    if buf[o + 17]: return None")
-        fmt += "xB"
+        fmt += "xB"  # FMI octet 3 is zero: the table key includes it
         targets.append("h_fmi")
     if oui is not None:
         fmt += "3s"
@@ -384,7 +382,11 @@ def _build_fast_table() -> None:
         if 0x8000 <= mmtype < 0xA000:
             continue  # manufacturer range: OUI presence depends on the octets themselves
         key = struct.pack("<HBH", 0xE188, mmv, mmtype)  # 88 E1, MMV, MMTYPE little-endian
-        per_key.setdefault(key, []).append(_fast_decoder(mmv, mmtype, oui, mdef))
+        # the sixth octet: FMI octet 3 = 0 (MMV 1, 2), the OUI's first octet, or any MMENTRY octet (MMV 0)
+        sixth = [0] if mmv else [oui[0]] if oui is not None else range(256)
+        decoder = _fast_decoder(mmv, mmtype, oui, mdef)
+        for b in sixth:
+            per_key.setdefault(key + bytes((b,)), []).append(decoder)
     for key, decoders in per_key.items():
         _FAST[key] = decoders[0] if len(decoders) == 1 else _first_of(decoders)
 
@@ -404,11 +406,11 @@ def decode_frame(buf: bytes | bytearray | memoryview, offset: int = 0, end: int 
         offset, end = 0, len(buf)
     elif end is None:
         end = len(buf)
-    fast = _FAST.get(buf[offset + 12:offset + 17])
+    fast = _FAST.get(buf[offset + 12:offset + 18])
     if fast is not None:
         try:
             frame = fast(buf, offset, end)
-        except (Short, IndexError):
+        except Short:
             frame = None  # truncated: the general path says what is missing
         if frame is not None:
             return frame  # type: ignore[no-any-return]
