@@ -22,9 +22,9 @@ from typing import Any
 from plcstack.codec.codes import value_name, value_note
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.frame import Frame, RawMessage, decode_ethernet, decode_frame, decode_header
+from plcstack.codec.hp10 import decode_hp10
 from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
 from plcstack.codec.mac import format_mac
-from plcstack.codec.hp10 import decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, KNOWN_OUIS, mmtype_name
 from plcstack.codec.registry import definition_of
 
