@@ -51,6 +51,7 @@ class CaptureFormatError(Exception):
         self.reason = message
         self.offset = offset
         self.index = index
+        self.source: str | None = None  # the capture's name, when a caller knows it
 
 
 class PacketRecord(NamedTuple):
