@@ -22,11 +22,17 @@ from plcstack.capture.inputs import LinkFrame, ethernet_frame, open_input
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.stats import CaptureStats
 from plcstack.capture.typefilter import TypeFilter, parse_type_filter
-from plcstack.codec import DecodeError, Header, decode_frame, decode_header, encode_frame
-from plcstack.codec.fragment import PushResult, Reassembler
+from plcstack.codec import DecodeError, Header, decode_ethernet, decode_frame, decode_header, encode_frame
+from plcstack.codec.fragment import Incomplete, PushResult, Reassembler
 from plcstack.codec.hp10 import decode_hp10, encode_hp10
 from plcstack.codec.mac import parse_mac
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, ETHERTYPE_HOMEPLUG_AV, mmtype_name
 from plcstack.pcapio import CaptureFormatError, CaptureReader, PacketRecord
+
+HOMEPLUG_ETHERTYPES = frozenset({ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_HOMEPLUG_1_0})
+#: Reassembler answers that make a frame a fragment (not a message of its own).
+_FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
+_MAX_REPORTS = 1000  # incomplete-reassembly reports kept in the stats
 
 
 class PacketSource(Protocol):
@@ -85,6 +91,7 @@ class CaptureDecoder:
         self.reassembler = Reassembler() if reassemble else None
         self.reader: PacketSource | None = None
         self.errors: list[OSError | CaptureFormatError] = []
+        self.incomplete_lines: list[str] = []  # one line per incomplete reassembly, for the end of the run
         self.time_digits = 6
         self.mismatch_details = self.stats.mismatch_details
 
@@ -150,67 +157,78 @@ class CaptureDecoder:
         """Decode one Ethernet frame; None when it is not HomePlug or a filter hides it."""
         stats = self.stats
         data = link.data
-        rec = CapturedFrame(index, t, data, orig_len=link.orig_len, dst_known=link.dst_known, fcs=link.fcs,
-                            outgoing=link.outgoing)
-        if link.fcs is not None and len(link.fcs) == 4:
-            rec.fcs_ok = zlib.crc32(data) == int.from_bytes(link.fcs, "little")
         try:
-            header: Header | None = decode_header(data)
-        except DecodeError as exc:
-            if exc.field == "ethertype":
-                return self._hp10(rec)
-            header = None
-            rec.error = exc.with_frame(index)
-        if not self._header_wanted(header, data):
-            stats.homeplug += 1
-            stats.filtered += 1
+            eth = decode_ethernet(data)
+        except DecodeError:  # shorter than an Ethernet header, or cut inside a VLAN tag
+            stats.non_homeplug += 1
+            return None
+        if eth.ethertype not in HOMEPLUG_ETHERTYPES:
+            stats.non_homeplug += 1
             return None
         stats.homeplug += 1
-        rec.header = header
-        if header is not None:
+        rec = CapturedFrame(index, t, data, orig_len=link.orig_len, dst_known=link.dst_known, fcs=link.fcs,
+                            outgoing=link.outgoing, ethernet=eth)
+        if link.fcs is not None and len(link.fcs) == 4:
+            rec.fcs_ok = zlib.crc32(data) == int.from_bytes(link.fcs, "little")
+        if eth.ethertype == ETHERTYPE_HOMEPLUG_1_0:
+            return self._hp10(rec)
+        try:
+            rec.header = decode_header(data)
+        except DecodeError as exc:
+            rec.error = exc.with_frame(index)
+        if not self._header_wanted(rec):
+            stats.filtered += 1
+            return None
+        if rec.header is not None:
             try:
                 rec.frame = decode_frame(data)
             except DecodeError as exc:
                 rec.error = exc.with_frame(index)
-            self._reassemble(rec, header, t)
+            self._reassemble(rec, rec.header, t)
         if self.display_filter is not None and not self.display_filter.matches(resolver(rec)):
             stats.filtered += 1
             return None
         self._count(rec)
         return rec
 
-    def _header_wanted(self, header: Header | None, data: bytes) -> bool:
-        tf = self.type_filter
-        if header is None:  # malformed header: only the MAC filters can judge it
-            if tf is not None:
-                return False
-            src, dst = data[6:12], data[0:6]
-        else:
-            if tf is not None and not tf.matches(header.mmtype, header.oui):
-                return False
-            src, dst = header.src, header.dst
-        return (self.src is None or src == self.src) and (self.dst is None or dst == self.dst)
+    def _header_wanted(self, rec: CapturedFrame) -> bool:
+        """``--type``, ``--src``, ``--dst`` on what the header says (before any MMENTRY work)."""
+        tf, header, eth = self.type_filter, rec.header, rec.ethernet
+        assert eth is not None
+        if tf is not None and (header is None or not tf.matches(header.mmtype, header.oui)):
+            return False  # a header that does not decode has no type to match
+        return (self.src is None or eth.src == self.src) and (self.dst is None or eth.dst == self.dst)
 
     def _reassemble(self, rec: CapturedFrame, header: Header, t: int) -> None:
         reasm = self.reassembler
         if reasm is None or not header.mmv or not header.fmi:
             return
-        result, whole = reasm.push(rec.data, t / 1e9)
-        if result is PushResult.FRAGMENT or result is PushResult.COMPLETE:
-            self.stats.fragments += 1
-            fmi = header.fmi
-            rec.fragment = (f"{((fmi >> 8) & 0x0F) + 1}/{(fmi >> 12) + 1} of MMTYPE 0x{header.mmtype:04X}, "
-                            f"FMSN {fmi & 0xFF}")
-            rec.error = None  # a continuation fragment is not a malformed frame
-            rec.frame = None
-        if result is PushResult.COMPLETE and whole is not None:
+        result, whole = reasm.push(rec.data, t / 1e9, index=rec.index)
+        self._collect_incomplete(reasm.pop_incomplete())
+        if result not in _FRAGMENT_RESULTS:
+            return  # a whole message (the codec's plausibility rules), or an invalid header
+        self.stats.fragments += 1
+        fmi = header.fmi
+        what = {PushResult.ORPHAN: "orphan fragment", PushResult.DROPPED: "fragment over the memory bound",
+                PushResult.COMPLETE: "last fragment"}.get(result, "fragment")
+        rec.fragment = f"{what} of {mmtype_name(header.mmtype, header.oui)} (FMI {fmi:04x})"
+        rec.error = None  # a continuation fragment is not a malformed frame
+        rec.frame = None
+        if whole is not None:
             rec.reassembled = whole
             self.stats.reassembled += 1
 
+    def _collect_incomplete(self, reports: list[Incomplete]) -> None:
+        for rep in reports:
+            self.stats.incomplete += 1
+            if len(self.stats.incomplete_details) < _MAX_REPORTS:
+                self.stats.incomplete_details.append(rep.to_json())
+            self.incomplete_lines.append(rep.summary())
+
     def _flush_reassembler(self) -> None:
-        reasm = self.reassembler
-        if reasm is not None:
-            self.stats.incomplete = reasm.dropped + len(getattr(reasm, "_pending", ()))
+        if self.reassembler is not None:
+            self.reassembler.finish()
+            self._collect_incomplete(self.reassembler.pop_incomplete())
 
     def _count(self, rec: CapturedFrame) -> None:
         stats = self.stats
@@ -236,16 +254,12 @@ class CaptureDecoder:
         try:
             rec.hp10 = decode_hp10(rec.data)
         except DecodeError as exc:
-            if exc.field == "ethertype":
-                stats.non_homeplug += 1
-                return None
             rec.error = exc.with_frame(rec.index)
-        stats.homeplug += 1
+        eth = rec.ethernet
+        assert eth is not None
         tf = self.type_filter
-        src = rec.hp10.src if rec.hp10 is not None else rec.data[6:12]
-        dst = rec.hp10.dst if rec.hp10 is not None else rec.data[0:6]
-        if ((tf is not None and not tf.includes_hp10) or (self.src is not None and src != self.src)
-                or (self.dst is not None and dst != self.dst)
+        if ((tf is not None and not tf.includes_hp10) or (self.src is not None and eth.src != self.src)
+                or (self.dst is not None and eth.dst != self.dst)
                 or (self.display_filter is not None and not self.display_filter.matches(resolver(rec)))):
             stats.filtered += 1
             return None
@@ -253,8 +267,10 @@ class CaptureDecoder:
             stats.errors += 1
             stats.by_type["(decode error)"] += 1
             return rec
+        if rec.cut:
+            stats.cut += 1
         stats.by_type[rec.hp10.name] += 1
-        if self.verify and encode_hp10(rec.hp10) != rec.data:
+        if self.verify and not rec.cut and encode_hp10(rec.hp10) != rec.data:
             stats.mismatches += 1
             stats.mismatch_details.append({"frame": rec.index, "name": rec.hp10.name, "file": rec.file})
         return rec

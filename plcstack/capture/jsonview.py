@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from plcstack.capture.fields import vlan_tags
+from plcstack.capture.fields import vlan_list
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.timefmt import epoch_string, seconds
-from plcstack.codec import Frame, Header, RawMessage
+from plcstack.codec import EthernetHeader, Frame, Header, RawMessage, VlanTag
 from plcstack.codec.layout import to_jsonable
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import mmtype_name
@@ -28,14 +28,26 @@ def _fmi(fmi: int | None) -> dict[str, Any] | None:
     return {"raw": f"{fmi:04x}", "nf_mi": fmi >> 12, "fn_mi": (fmi >> 8) & 0x0F, "fmsn": fmi & 0xFF}
 
 
-def _vlan(tci: Any) -> list[dict[str, int]] | None:
-    return vlan_tags(tci) or None
+def _vlan(tags: tuple[VlanTag, ...]) -> list[dict[str, int]] | None:
+    return vlan_list(tags) or None
+
+
+def wire_mme_octets(data: bytes, eth: EthernetHeader) -> dict[str, Any]:
+    """MMV and MMTYPE as they are on the wire, for a frame whose MME header did not decode: the
+    error report keeps them (an MMV of 0x08 from a bit error is what the user must see)."""
+    p = eth.payload_offset
+    out: dict[str, Any] = {}
+    if len(data) > p:
+        out["mmv"] = data[p]
+    if len(data) >= p + 3:
+        out["mmtype"] = data[p + 1] | data[p + 2] << 8
+    return out
 
 
 def header_json(h: Header | Frame, dst_known: bool = True) -> dict[str, Any]:
     """The header keys every record has when its header could be read."""
     return {
-        "src": format_mac(h.src), "dst": format_mac(h.dst) if dst_known else None, "vlan": _vlan(h.vlan),
+        "src": format_mac(h.src), "dst": format_mac(h.dst) if dst_known else None, "vlan": _vlan(h.vlan_tags),
         "mmv": h.mmv, "mmtype": h.mmtype, "name": mmtype_name(h.mmtype, h.oui),
         "oui": h.oui.hex() if h.oui is not None else None, "fmi": _fmi(h.fmi),
     }
@@ -71,11 +83,14 @@ def record_json(rec: CapturedFrame) -> dict[str, Any]:
         h = rec.hp10
         out.update(blank)
         out.update({"src": format_mac(h.src), "dst": format_mac(h.dst) if rec.dst_known else None,
-                    "vlan": _vlan(h.vlan), "name": h.name, "ethertype": "0x887b",
+                    "vlan": _vlan(h.vlan_tags), "name": h.name, "ethertype": "0x887b",
                     "fields": {"entries": [{"mev": e.mev, "metype": e.metype, "name": e.name,
                                             "data": e.data.hex()} for e in h.entries]}})
     else:
         out.update(blank)
+        if rec.ethernet is not None:
+            out["vlan"] = _vlan(rec.ethernet.vlan_tags)
+            out.update(wire_mme_octets(d, rec.ethernet))
         if rec.header is not None:
             out.update(header_json(rec.header, rec.dst_known))
         out["raw"] = bytes(d).hex()

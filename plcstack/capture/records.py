@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plcstack.codec import DecodeError, Frame, Header
+from plcstack.codec import DecodeError, EthernetHeader, Frame, Header
 from plcstack.codec.hp10 import HP10Frame
 
 #: ``CapturedFrame.kind`` values
@@ -34,6 +34,7 @@ class CapturedFrame:
     frame: Frame | None = None
     error: DecodeError | None = None
     header: Header | None = None  # the Ethernet + MME header, also for fragments and most errors
+    ethernet: EthernetHeader | None = None  # addresses, VLAN tags, ethertype: known for every record
     reassembled: Frame | None = None
     fragment: str | None = None  # e.g. "2/3 of MMTYPE 0xA009, FMSN 5" for a fragment held for reassembly
     hp10: HP10Frame | None = None

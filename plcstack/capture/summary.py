@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from plcstack.capture.fields import vlan_tags
+from plcstack.capture.fields import record_vlan_tags
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.timefmt import format_time
 from plcstack.codec import Frame, RawMessage
+from plcstack.codec.codes import value_name, value_note
 from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, TEXT, Field
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import mmtype_name
@@ -64,12 +65,18 @@ def _fields(msg: Any) -> Sequence[Field]:
 
 
 def format_value(f: Field, v: Any) -> str:
-    """One field's value for the summary line: names for coded integers, MACs, hex, text."""
+    """One field's value for the summary line: names of coded integers, units, MACs, hex, text."""
     if v is None:
         return "-"
     if f.kind == INT:
-        name = f.values.get(v) if f.values else None
-        return f"{v} ({name})" if name else str(v)
+        text = str(v)
+        name = value_name(f.values, v)
+        if name is not None:
+            text += f" {name}"
+        if f.unit is not None:
+            q = v * f.scale if f.scale is not None else v
+            text += f" ({q:g} {f.unit})" if f.scale is not None else f" {f.unit}"
+        return text
     if f.kind == MAC:
         return format_mac(v)
     if f.kind == TEXT:
@@ -96,6 +103,8 @@ def _array(f: Field, items: list[Any]) -> str:
 def _informative(f: Field, v: Any) -> bool:
     if f.name.startswith("rsvd") or f.name.startswith("reserved") or f.name in BOILERPLATE:
         return False
+    if f.kind == INT and value_name(f.values, v) is not None:
+        return True  # a named code point says something even when it is 0 (FULL_UPDATE, SUCCESS)
     if v is None or v == 0 or v == b"" or v == []:
         return False
     return not (f.kind in (BYTES, MAC) and not any(bytes(v)))
@@ -109,31 +118,32 @@ def _aag(values: bytes | list[int]) -> str:
 
 
 def message_details(frame: Frame) -> str:
-    """``run_id=... nid=...`` for the summary line."""
+    """``run_id=... nid=...`` for the summary line, with vendor notes on coded values at the end."""
     msg = frame.message
     if isinstance(msg, RawMessage):
         return f"[{len(msg.body)} bytes]" if msg.body else ""
     fields = _fields(msg)
     wanted = KEY_FIELDS.get(frame.name) or KEY_FIELDS.get(frame.name.rsplit(".", 1)[0])
     pairs = list(zip(fields, msg, strict=True))
+    status = [(f, v) for f, v in pairs if f.name == "mstatus"]
     if wanted is not None:
         chosen = [(f, v) for name in wanted for f, v in pairs if f.name == name]
-        if any(f.name == "mstatus" for f, _ in pairs) and "mstatus" not in wanted:
-            chosen = [(f, v) for f, v in pairs if f.name == "mstatus"] + chosen
+        if "mstatus" not in wanted:
+            chosen = status + chosen
     else:
-        chosen = [(f, v) for f, v in pairs if f.name == "mstatus"]
-        chosen += [(f, v) for f, v in pairs if f.name != "mstatus" and _informative(f, v)]
+        chosen = status + [(f, v) for f, v in pairs if f.name != "mstatus" and _informative(f, v)]
         chosen = chosen[:_MAX_DEFAULT_FIELDS]
-    out = []
+    out, notes = [], []
     for f, v in chosen:
-        text = _aag(v) if f.name == "aag" else format_value(f, v)
-        out.append(f"{f.name}={text}")
-    return " ".join(out)
+        out.append(f"{f.name}={_aag(v) if f.name == 'aag' else format_value(f, v)}")
+        note = value_note(f.values, v) if f.kind == INT else None
+        if note is not None:
+            notes.append(f"[{f.name} {v}: {note}]")
+    return " ".join(out + notes)
 
 
-def _vlan_text(vlan: Any) -> str:
-    tags = vlan_tags(vlan)
-    return " ".join(f"[VLAN {t['id']} pcp {t['pcp']}]" for t in tags)
+def _vlan_text(rec: CapturedFrame) -> str:
+    return " ".join(f"[VLAN {t.vid} pcp {t.pcp}]" for t in record_vlan_tags(rec))
 
 
 def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) -> str:
@@ -141,14 +151,8 @@ def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) ->
     t = format_time(rec, time_format, digits)
     d = rec.data
     frame = rec.frame
-    if frame is not None:
-        src, dst, vlan = frame.src, frame.dst, frame.vlan
-    elif rec.hp10 is not None:
-        src, dst, vlan = rec.hp10.src, rec.hp10.dst, rec.hp10.vlan
-    elif rec.header is not None:
-        src, dst, vlan = rec.header.src, rec.header.dst, rec.header.vlan
-    else:
-        src, dst, vlan = d[6:12], d[0:6], None
+    eth = frame if frame is not None else rec.header if rec.header is not None else rec.ethernet
+    src, dst = (eth.src, eth.dst) if eth is not None else (d[6:12], d[0:6])
     dst_text = format_mac(dst) if rec.dst_known and len(dst) == 6 else "?"
     head = f"{rec.index:7d} {t:>12} {format_mac(src) if len(src) == 6 else '?':17} → {dst_text:17} {rec.orig_len:5d}"
     if frame is not None:
@@ -161,8 +165,10 @@ def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) ->
         name = mmtype_name(rec.header.mmtype, rec.header.oui) + " " if rec.header is not None else ""
         what = f"{name}[error] {rec.error}"
     extra = []
-    if vlan is not None:
-        extra.append(_vlan_text(vlan))
+    if frame is not None and frame.fmi_anomaly:
+        extra.append(f"[FMI not believed: {frame.fmi_anomaly}]")
+    if record_vlan_tags(rec):
+        extra.append(_vlan_text(rec))
     if rec.cut:
         extra.append(f"[cut by snaplen: {len(d)} of {rec.orig_len} bytes]")
     elif frame is not None and frame.truncated:

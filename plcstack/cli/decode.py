@@ -69,6 +69,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--src", metavar="MAC", help="only frames from this MAC")
     p.add_argument("--dst", metavar="MAC", help="only frames to this MAC")
     p.add_argument("-Y", "--filter", metavar="EXPR", help="display filter on fields, e.g. 'result != 0'")
+    p.add_argument("-V", dest="tree", action="store_true", help="every field: names, value names, units, "
+                   "byte offsets (with --json: a \"tree\" of field views per frame)")
+    p.add_argument("-x", dest="hex", action="store_true", help="hex dump with the field each byte belongs to")
     p.add_argument("-t", dest="time_format", default="r", choices=("r", "a", "ad", "d", "dd", "e", "u", "ud"),
                    help="time column: relative to the first packet (default), absolute, delta ... (as tshark)")
     p.add_argument("-c", "--count", type=int, metavar="N", help="stop after N shown frames")
@@ -122,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
         TypeFilterError,
         input_error_text,
         record_json,
-        summary_line,
     )
+    from plcstack.capture.tree import tree_json
     from plcstack.codec.mac import parse_mac
 
     sources = _sources(args)
@@ -160,16 +163,22 @@ def run(args: argparse.Namespace) -> int:
                 progress.update(task, completed=getattr(decoder.reader, "position", 0))
             if not args.stats:
                 if args.json:
-                    out.write(json.dumps(record_json(rec)) + "\n")
+                    obj = record_json(rec)
+                    if args.tree:
+                        obj["tree"] = tree_json(rec)
+                    out.write(json.dumps(obj) + "\n")
                 else:
                     if rec.file != last_file:
                         last_file = rec.file
                         out.write(f"# {rec.file}\n")
-                    out.write(summary_line(rec, args.time_format, decoder.time_digits) + "\n")
+                    out.write(_text_view(rec, args, decoder.time_digits))
                 if args.line_buffered:
                     out.flush()
             if args.count is not None and shown >= args.count:
                 break
+    except BrokenPipeError:  # `plcstack decode x | head`: the reader is gone, so is the summary
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe
+        return 0
     except INPUT_ERRORS as exc:
         failure = input_error_text(exc)
     finally:
@@ -183,6 +192,20 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         return _fail(failure)
     return 1 if args.verify and decoder.stats.mismatches else 0
+
+
+def _text_view(rec: Any, args: argparse.Namespace, digits: int) -> str:
+    from plcstack.capture import summary_line
+    from plcstack.capture.tree import frame_tree, hex_dump
+
+    lines = [] if args.tree else [summary_line(rec, args.time_format, digits)]
+    if args.tree:
+        lines += frame_tree(rec, args.time_format, digits)
+    if args.hex:
+        lines += hex_dump(rec)
+    if args.tree or args.hex:
+        lines.append("")
+    return "\n".join(lines) + "\n"
 
 
 def _single_file_size(sources: list[Any]) -> int:
@@ -220,6 +243,11 @@ def _report(decoder: Any, args: argparse.Namespace, out: TextIO) -> None:
             print(f"plcstack decode: cannot write {args.summary}: {exc.strerror}", file=sys.stderr)
     for warning in decoder.stats.warnings():
         print(f"plcstack decode: warning: {warning}", file=sys.stderr)
+    for line in decoder.incomplete_lines[:20]:
+        print(f"plcstack decode: {line}", file=sys.stderr)
+    if len(decoder.incomplete_lines) > 20:
+        print(f"plcstack decode: ... {len(decoder.incomplete_lines) - 20} more incomplete reassemblies "
+              "(--stats --json lists them)", file=sys.stderr)
     if args.stats or args.verify:
         if args.json:
             # --stats prints no frames: the summary is standard output's only object. Otherwise it
