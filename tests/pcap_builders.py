@@ -218,3 +218,22 @@ class NonSeekable(io.RawIOBase):
         return self._src.read(min(n, self._rnd.randint(1, self._max)))
 
 
+
+
+def sll_packet(eth_frame: bytes, pkttype: int = 0, hatype: int = 1) -> bytes:
+    """Linux cooked v1 (LINKTYPE 113) form of an Ethernet frame: the destination MAC is lost."""
+    src, rest = eth_frame[6:12], eth_frame[12:]
+    return struct.pack("!HHH8s", pkttype, hatype, 6, src + b"\0\0") + rest
+
+
+def sll2_packet(eth_frame: bytes, pkttype: int = 0, ifindex: int = 3) -> bytes:
+    """Linux cooked v2 (LINKTYPE 276): protocol first, then ifindex, ARPHRD type, packet type, address."""
+    src, proto, payload = eth_frame[6:12], eth_frame[12:14], eth_frame[14:]
+    return proto + b"\0\0" + struct.pack("!IHBB8s", ifindex, 1, pkttype, 6, src + b"\0\0") + payload
+
+
+def with_fcs(eth_frame: bytes) -> bytes:
+    """The frame followed by its Ethernet FCS (CRC-32, least significant byte first)."""
+    import zlib
+
+    return eth_frame + zlib.crc32(eth_frame).to_bytes(4, "little")

@@ -193,9 +193,7 @@ def _rows(data: bytes, start: int, end: int, label: str) -> list[str]:
         chunk = data[p:min(end, p + _ROW)]
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         out.append(f"{p:04x}  {chunk.hex(' '):<{_ROW * 3 - 1}}  {text:<{_ROW}}  {label if p == start else '...'}")
-    if start == end:
-        out.append(f"{start:04x}  {'':<{_ROW * 3 - 1}}  {'':<{_ROW}}  {label} (empty)")
-    return out
+    return out  # an empty field owns no byte: the tree shows it
 
 
 def _plain_dump(data: bytes) -> list[str]:
