@@ -22,7 +22,15 @@ from plcstack.capture.inputs import LinkFrame, ethernet_frame, open_input
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.stats import CaptureStats
 from plcstack.capture.typefilter import TypeFilter, parse_type_filter
-from plcstack.codec import DecodeError, Header, decode_ethernet, decode_frame, decode_header, encode_frame
+from plcstack.codec import (
+    DecodeError,
+    Frame,
+    Header,
+    decode_ethernet,
+    decode_frame,
+    decode_header,
+    encode_frame,
+)
 from plcstack.codec.fragment import Incomplete, PushResult, Reassembler
 from plcstack.codec.hp10 import decode_hp10, encode_hp10
 from plcstack.codec.mac import parse_mac
@@ -87,6 +95,8 @@ class CaptureDecoder:
                                else display_filter)
         self.verify = verify
         self.strict = strict
+        # filters that judge the header before any MMENTRY work
+        self._header_filters = self.type_filter is not None or self.src is not None or self.dst is not None
         self.stats = CaptureStats()
         self.reassembler = Reassembler() if reassemble else None
         self.reader: PacketSource | None = None
@@ -155,8 +165,22 @@ class CaptureDecoder:
 
     def _record(self, index: int, t: int, link: LinkFrame) -> CapturedFrame | None:
         """Decode one Ethernet frame; None when it is not HomePlug or a filter hides it."""
-        stats = self.stats
         data = link.data
+        if not self._header_filters:
+            # Fast path: one decode_frame does it all for a valid HomePlug AV frame (its header is
+            # the Frame's); everything else takes the careful path below.
+            try:
+                frame = decode_frame(data)
+            except DecodeError:
+                pass
+            else:
+                self.stats.homeplug += 1
+                rec = self._new(index, t, link)
+                rec.frame = frame
+                if frame.mmv and frame.fmi:
+                    self._reassemble(rec, frame, t)
+                return self._shown(rec)
+        stats = self.stats
         try:
             eth = decode_ethernet(data)
         except DecodeError:  # shorter than an Ethernet header, or cut inside a VLAN tag
@@ -166,10 +190,8 @@ class CaptureDecoder:
             stats.non_homeplug += 1
             return None
         stats.homeplug += 1
-        rec = CapturedFrame(index, t, data, orig_len=link.orig_len, dst_known=link.dst_known, fcs=link.fcs,
-                            outgoing=link.outgoing, ethernet=eth)
-        if link.fcs is not None and len(link.fcs) == 4:
-            rec.fcs_ok = zlib.crc32(data) == int.from_bytes(link.fcs, "little")
+        rec = self._new(index, t, link)
+        rec.ethernet = eth
         if eth.ethertype == ETHERTYPE_HOMEPLUG_1_0:
             return self._hp10(rec)
         try:
@@ -185,8 +207,19 @@ class CaptureDecoder:
             except DecodeError as exc:
                 rec.error = exc.with_frame(index)
             self._reassemble(rec, rec.header, t)
+        return self._shown(rec)
+
+    def _new(self, index: int, t: int, link: LinkFrame) -> CapturedFrame:
+        rec = CapturedFrame(index, t, link.data, orig_len=link.orig_len, dst_known=link.dst_known, fcs=link.fcs,
+                            outgoing=link.outgoing)
+        if link.fcs is not None and len(link.fcs) == 4:
+            rec.fcs_ok = zlib.crc32(link.data) == int.from_bytes(link.fcs, "little")
+        return rec
+
+    def _shown(self, rec: CapturedFrame) -> CapturedFrame | None:
+        """The display filter's verdict, then the counts of a shown record."""
         if self.display_filter is not None and not self.display_filter.matches(resolver(rec)):
-            stats.filtered += 1
+            self.stats.filtered += 1
             return None
         self._count(rec)
         return rec
@@ -194,12 +227,12 @@ class CaptureDecoder:
     def _header_wanted(self, rec: CapturedFrame) -> bool:
         """``--type``, ``--src``, ``--dst`` on what the header says (before any MMENTRY work)."""
         tf, header, eth = self.type_filter, rec.header, rec.ethernet
-        assert eth is not None
         if tf is not None and (header is None or not tf.matches(header.mmtype, header.oui)):
             return False  # a header that does not decode has no type to match
+        assert eth is not None
         return (self.src is None or eth.src == self.src) and (self.dst is None or eth.dst == self.dst)
 
-    def _reassemble(self, rec: CapturedFrame, header: Header, t: int) -> None:
+    def _reassemble(self, rec: CapturedFrame, header: Header | Frame, t: int) -> None:
         reasm = self.reassembler
         if reasm is None or not header.mmv or not header.fmi:
             return
@@ -214,6 +247,11 @@ class CaptureDecoder:
         rec.fragment = f"{what} of {mmtype_name(header.mmtype, header.oui)} (FMI {fmi:04x})"
         rec.error = None  # a continuation fragment is not a malformed frame
         rec.frame = None
+        if rec.header is None:  # the fast path decoded the frame; a fragment keeps its header
+            try:
+                rec.header = decode_header(rec.data)
+            except DecodeError:  # a continuation in the other octet order has no OUI where one is due
+                rec.ethernet = decode_ethernet(rec.data)
         if whole is not None:
             rec.reassembled = whole
             self.stats.reassembled += 1

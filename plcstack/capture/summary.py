@@ -9,7 +9,7 @@ fields worth a place on the line; other messages show their first few informativ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from typing import Any
 
 from plcstack.capture.fields import record_vlan_tags
@@ -58,10 +58,6 @@ _MAX_VALUE = 40
 
 def _short(text: str) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
-
-
-def _fields(msg: Any) -> Sequence[Field]:
-    return definition_of(msg).record.fields
 
 
 def format_value(f: Field, v: Any) -> str:
@@ -117,26 +113,36 @@ def _aag(values: bytes | list[int]) -> str:
     return f"{len(data)} groups, {min(data)}..{max(data)} dB (mean {sum(data) / len(data):.1f})"
 
 
+@functools.lru_cache(maxsize=1024)
+def _plan(name: str, cls: Any) -> tuple[tuple[Field, ...], tuple[int, ...] | None]:
+    """Fields of a message class and, when KEY_FIELDS lists it, the indices to show (mstatus first)."""
+    fields = tuple(definition_of(cls).layout.fields)
+    wanted = KEY_FIELDS.get(name) or KEY_FIELDS.get(name.rsplit(".", 1)[0])
+    if wanted is None:
+        return fields, None
+    if "mstatus" not in wanted:
+        wanted = ("mstatus", *wanted)
+    return fields, tuple(i for w in wanted for i, f in enumerate(fields) if f.name == w)
+
+
 def message_details(frame: Frame) -> str:
     """``run_id=... nid=...`` for the summary line, with vendor notes on coded values at the end."""
     msg = frame.message
     if isinstance(msg, RawMessage):
         return f"[{len(msg.body)} bytes]" if msg.body else ""
-    fields = _fields(msg)
-    wanted = KEY_FIELDS.get(frame.name) or KEY_FIELDS.get(frame.name.rsplit(".", 1)[0])
-    pairs = list(zip(fields, msg, strict=True))
-    status = [(f, v) for f, v in pairs if f.name == "mstatus"]
-    if wanted is not None:
-        chosen = [(f, v) for name in wanted for f, v in pairs if f.name == name]
-        if "mstatus" not in wanted:
-            chosen = status + chosen
+    cls: Any = type(msg)
+    fields, plan = _plan(frame.name, cls)
+    if plan is not None:
+        chosen = [(fields[i], msg[i]) for i in plan]
     else:
-        chosen = status + [(f, v) for f, v in pairs if f.name != "mstatus" and _informative(f, v)]
+        pairs = list(zip(fields, msg, strict=True))
+        chosen = [(f, v) for f, v in pairs if f.name == "mstatus"]
+        chosen += [(f, v) for f, v in pairs if f.name != "mstatus" and _informative(f, v)]
         chosen = chosen[:_MAX_DEFAULT_FIELDS]
     out, notes = [], []
     for f, v in chosen:
         out.append(f"{f.name}={_aag(v) if f.name == 'aag' else format_value(f, v)}")
-        note = value_note(f.values, v) if f.kind == INT else None
+        note = value_note(f.values, v) if f.kind == INT and f.values is not None else None
         if note is not None:
             notes.append(f"[{f.name} {v}: {note}]")
     return " ".join(out + notes)
