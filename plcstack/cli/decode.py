@@ -261,7 +261,8 @@ def _report(decoder: Any, args: argparse.Namespace, out: TextIO) -> None:
     out.flush()
 
 
-def _print_stats(stats: dict[str, Any], verify: bool, out: TextIO) -> None:
+def _print_stats(stats: dict[str, Any], verify: bool, out: TextIO | None = None) -> None:
+    out = sys.stdout if out is None else out
     w = out.write
     w(f"packets: {stats['packets']}  HomePlug frames: {stats['homeplug_frames']}  "
       f"other (skipped): {stats['non_homeplug_skipped']}\n")

@@ -47,7 +47,9 @@ from plcstack.pcapio.linktypes import (
     LINKTYPE_LINUX_SLL2,
     linktype_name,
 )
-from plcstack.pcapio.reader import (
+from plcstack.pcapio.reader import (  # the magic numbers: the batch scanner of plcstack.capture.chunks
+    _PCAP_MAGIC_NS,  # noqa: F401
+    _PCAP_MAGIC_US,  # noqa: F401
     MAX_RECORD_SIZE,
     CaptureFormatError,
     CaptureReader,
