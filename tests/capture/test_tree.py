@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-
-import pytest
-from conftest import shared_captures
+from pathlib import Path
 
 from plcstack.capture import CaptureDecoder, CapturedFrame
 from plcstack.capture.tree import frame_tree, hex_dump, tree_json
@@ -60,12 +58,9 @@ def test_hex_dump_gives_every_byte_once_with_its_field() -> None:
     assert any(label.startswith("run_id") for label in labels) and labels[-1] in ("trailing", "...")
 
 
-def test_real_frames_tree_and_dump_cover_every_byte() -> None:
-    files = shared_captures()
-    if not files:
-        pytest.skip("third-party captures not available (a clone of the project on its own)")
+def test_real_frames_tree_and_dump_cover_every_byte(capture_files: list[Path]) -> None:
     n = 0
-    for path in files:
+    for path in capture_files:
         for rec in CaptureDecoder(path):
             data, _ = rebuilt(hex_dump(rec))
             assert data == rec.data, (path.name, rec.index)

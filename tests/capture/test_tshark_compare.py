@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import shared_captures
 from pcap_builders import T0, ng_epb, ng_idb, ng_shb, pcap_bytes, sll2_packet, sll_packet, with_fcs
 
 from plcstack.capture import CaptureDecoder
@@ -69,11 +68,8 @@ def compare(path: Path) -> int:
     return len(theirs)
 
 
-def test_every_frame_of_every_shared_capture() -> None:
-    files = shared_captures()
-    if not files:
-        pytest.skip("third-party captures not available (a clone of the project on its own)")
-    assert sum(compare(p) for p in files) > 2000
+def test_every_frame_of_every_shared_capture(capture_files: list[Path]) -> None:
+    assert sum(compare(p) for p in capture_files) > 2000
 
 
 def test_built_captures_in_every_link_layer(tmp_path: Path) -> None:

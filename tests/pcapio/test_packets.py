@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
-from conftest import shared_captures
 from pcap_builders import T0, ng_epb, ng_idb, ng_shb, ng_spb, pcap_bytes, sample_pcap, sample_pcapng
 
 from plcstack.pcapio import CaptureReader, PacketRecord, PcapWriter
@@ -88,11 +88,8 @@ def test_packets_and_fast_iteration_agree() -> None:
         assert all(abs(f[3] - d[3]) < 1e-6 for f, d in zip(fast, detail, strict=True))
 
 
-def test_real_captures_exact_times_agree_with_floats() -> None:
-    files = shared_captures()
-    if not files:
-        pytest.skip("third-party captures not available (a clone of the project on its own)")
-    for path in files:
+def test_real_captures_exact_times_agree_with_floats(capture_files: list[Path]) -> None:
+    for path in capture_files:
         with CaptureReader(path) as r1, CaptureReader(path) as r2:
             fast = list(r1)
             detail = list(r2.packets())

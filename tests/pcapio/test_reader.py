@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CAPTURES, shared_captures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pcap_builders import (
@@ -34,9 +33,6 @@ from pcap_builders import (
 )
 
 from plcstack.pcapio import LINKTYPE_ETHERNET, CaptureFormatError, CaptureReader, PcapWriter, open_capture
-
-REAL_FILES = [str(p) for p in shared_captures()]
-
 
 # --------------------------------------------------------------------------------------------------------
 # classic pcap
@@ -140,12 +136,6 @@ def test_implausible_record_length() -> None:
 # real captures vs scapy
 
 
-def _real_files() -> list[str]:
-    if not REAL_FILES:
-        pytest.skip(f"reference captures not available under {CAPTURES}")
-    return REAL_FILES
-
-
 @pytest.fixture(scope="module")
 def scapy_rdpcap() -> Any:
     scapy_utils = pytest.importorskip("scapy.utils")
@@ -153,25 +143,24 @@ def scapy_rdpcap() -> Any:
     return scapy_utils.rdpcap
 
 
-@pytest.mark.parametrize("path", REAL_FILES or ["<missing>"], ids=lambda p: os.path.basename(p))
-def test_real_captures_match_scapy(path: str, scapy_rdpcap: Any) -> None:
-    if not os.path.exists(path):
-        pytest.skip(f"reference captures not available under {CAPTURES}")
-    packets = scapy_rdpcap(path)
-    with open_capture(path) as reader:
-        assert reader.format == ("pcapng" if path.endswith(".pcapng") else "pcap")
-        got = [(i, ts, bytes(b[o : o + n]), lt) for i, ts, b, o, n, lt in reader]
-        assert reader.bytes_read == reader.size == os.path.getsize(path)
-    assert len(got) == len(packets) > 0
-    for (i, ts, frame, lt), pkt in zip(got, packets, strict=True):
-        assert frame == pkt.original, f"frame {i}"
-        assert abs(ts - float(pkt.time)) < 1e-6, f"frame {i}"
-        assert lt == LINKTYPE_ETHERNET
-    assert [r[0] for r in got] == list(range(1, len(got) + 1))
+def test_real_captures_match_scapy(capture_files: list[Path], scapy_rdpcap: Any) -> None:
+    for p in capture_files:
+        path = str(p)
+        packets = scapy_rdpcap(path)
+        with open_capture(path) as reader:
+            assert reader.format == ("pcapng" if path.endswith(".pcapng") else "pcap")
+            got = [(i, ts, bytes(b[o : o + n]), lt) for i, ts, b, o, n, lt in reader]
+            assert reader.bytes_read == reader.size == os.path.getsize(path)
+        assert len(got) == len(packets) > 0
+        for (i, ts, frame, lt), pkt in zip(got, packets, strict=True):
+            assert frame == pkt.original, f"{p.name} frame {i}"
+            assert abs(ts - float(pkt.time)) < 1e-6, f"{p.name} frame {i}"
+            assert lt == LINKTYPE_ETHERNET
+        assert [r[0] for r in got] == list(range(1, len(got) + 1))
 
 
-def test_real_captures_tiny_chunks_and_pipes() -> None:
-    for path in _real_files()[:5]:
+def test_real_captures_tiny_chunks_and_pipes(capture_files: list[Path]) -> None:
+    for path in capture_files[:5]:
         ref = read_all(path)
         data = Path(path).read_bytes()
         assert read_all(path, chunk_size=7) == ref
