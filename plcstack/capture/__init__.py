@@ -286,3 +286,12 @@ def summary_line(rec: Record, t0: float) -> str:
     mmv = f"MMV{f.mmv}"
     return (f"{rec.index:7d} {t:12.6f} {format_mac(f.src):17} → {format_mac(f.dst):17} {f.name:34} {mmv} "
             + " ".join(items + extra))
+
+
+def __getattr__(name: str) -> Any:
+    # columnar export (pyarrow is optional): imported on first use
+    if name in ("to_tables", "to_pandas"):
+        from plcstack.capture import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

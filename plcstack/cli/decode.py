@@ -38,6 +38,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stats", action="store_true", help="decode every field but print only a summary")
     p.add_argument("--verify", action="store_true", help="re-encode every decoded frame and report mismatches")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--parquet", metavar="DIR", help="write DIR/frames.parquet (one row per HomePlug frame) and one "
+                   "DIR/<MESSAGE>.parquet per message type (every field; needs pip install 'plcstack[arrow]')")
+    p.add_argument("--csv", metavar="DIR", help="the same tables as CSV files in DIR (bytes as hex, arrays as JSON)")
     p.set_defaults(func=run)
 
 
@@ -52,6 +55,10 @@ def _progress(decoder: Any, enabled: bool) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.parquet or args.csv or (args.stats and not args.verify and not args.type):
+        from plcstack.capture.export import run_cli  # column-wise batch path, chunk by chunk
+
+        return run_cli(args)
     from plcstack.capture import CaptureDecoder, frame_to_json, summary_line
     from plcstack.pcapio import CaptureFormatError
 
