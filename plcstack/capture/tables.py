@@ -35,7 +35,7 @@ from plcstack.codec.columnar import (
 )
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.frame import Frame, RawMessage
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Record
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
 from plcstack.codec.mac import format_mac
 from plcstack.codec.registry import MessageDef, definition_of
 
@@ -64,7 +64,7 @@ def require_pyarrow() -> Any:
 def table_name(mdef: MessageDef) -> str:
     """``CM_SLAC_PARM.REQ``; a layout whose class is not named after the message adds its suffix."""
     base = mdef.name.replace(".", "_")
-    cls = mdef.record.name
+    cls = mdef.layout.name
     return mdef.name + cls[len(base):] if cls.startswith(base) and cls != base else mdef.name
 
 
@@ -82,10 +82,10 @@ def field_type(f: Field) -> pa.DataType:
     raise TypeError(f"{f.name}: kind {f.kind!r}")
 
 
-_SCHEMAS: dict[int, tuple[Record, Any]] = {}
+_SCHEMAS: dict[int, tuple[Layout, Any]] = {}
 
 
-def message_schema(record: Record) -> pa.Schema:
+def message_schema(record: Layout) -> pa.Schema:
     """``frame``, every declared field, ``trailing``, ``truncated`` (cached per layout)."""
     hit = _SCHEMAS.get(id(record))
     if hit is not None and hit[0] is record:
@@ -95,7 +95,7 @@ def message_schema(record: Record) -> pa.Schema:
     return schema
 
 
-def _message_schema(record: Record) -> pa.Schema:
+def _message_schema(record: Layout) -> pa.Schema:
     pa = require_pyarrow()
     reserved = {"frame", "trailing", "truncated"} & {f.name for f in record.fields}
     if reserved:
@@ -227,7 +227,7 @@ def column_to_arrow(f: Field, c: Column) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, child, type=typ, mask=mask)
 
 
-def record_arrays(record: Record, cols: RecordColumns) -> list[pa.Array]:
+def record_arrays(record: Layout, cols: RecordColumns) -> list[pa.Array]:
     return [column_to_arrow(f, cols.columns[f.name]) for f in record.fields]
 
 
@@ -250,7 +250,7 @@ def _py(f: Field, v: Any) -> Any:
 def message_rows_table(mdef: MessageDef, rows: Sequence[tuple[int, Frame]]) -> pa.Table:
     """Rows decoded one by one (truncated bodies, reassembled messages) in the layout's schema."""
     pa = require_pyarrow()
-    schema = message_schema(mdef.record)
+    schema = message_schema(mdef.layout)
     cols: list[list[Any]] = [[frame for frame, _ in rows]]
     for k, f in enumerate(mdef.fields):
         cols.append([_py(f, fr.message[k]) for _, fr in rows])
@@ -329,8 +329,8 @@ def message_tables(result: ChunkResult) -> dict[str, pa.Table]:
     singles: dict[str, tuple[MessageDef, list[tuple[int, Frame]]]] = {}
     raw_rows: dict[str, list[tuple[int, bytes]]] = {}
     for block in result.decoded.blocks:
-        schema = message_schema(block.mdef.record)
-        arrays = [pa.array(chunk.index[block.rows]), *record_arrays(block.mdef.record, block.columns),
+        schema = message_schema(block.mdef.layout)
+        arrays = [pa.array(chunk.index[block.rows]), *record_arrays(block.mdef.layout, block.columns),
                   _binary(block.trailing.starts, block.trailing.lengths, block.trailing.buf, None),
                   pa.nulls(block.rows.size, pa.string())]
         out.setdefault(table_name(block.mdef), []).append(pa.Table.from_arrays(arrays, schema=schema))

@@ -37,8 +37,17 @@ from plcstack.codec.columnar import (
     plan_of,
 )
 from plcstack.codec.errors import DecodeError
-from plcstack.codec.frame import Frame, Header, RawMessage, decode_frame, decode_header
-from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_QINQ, ETHERTYPE_VLAN
+from plcstack.codec.frame import (
+    VLAN_TPIDS,
+    Frame,
+    Header,
+    RawMessage,
+    VlanTag,
+    decode_ethernet,
+    decode_frame,
+    decode_header,
+)
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV
 from plcstack.codec.registry import MessageDef, definition_of
 
 I64 = np.int64
@@ -60,7 +69,7 @@ class Shape:
     fmi: int | None = None
     oui: bytes | None = None
     body: int = 0  # MMENTRY offset from the start of the frame
-    vlan_at: int = -1  # offset of the TCI that decode_header reports as ``vlan``, -1 for none
+    tpids: tuple[int, ...] = ()  # the frame's VLAN tags (their TCIs are read per frame)
     frame_error: DecodeError | None = None  # the header is fine but decode_frame rejects the frame (MMTYPE)
     mdef: MessageDef | None = None  # typed layout (None: raw body or error)
     name: str | None = None
@@ -79,7 +88,8 @@ class HeaderColumns:
     shapes: list[Shape]
     dst: np.ndarray  # (n, 6) uint8
     src: np.ndarray
-    vlan: np.ndarray  # -1: untagged
+    vlan: np.ndarray  # TCI of the outermost VLAN tag, -1: untagged
+    tci: np.ndarray  # (n, 2): TCIs of the first two tags
     ethertype: np.ndarray  # after up to two 802.1Q / 802.1ad tags
     mmv: np.ndarray  # the MMV byte (also on error rows when the frame has one), -1 otherwise
     mmtype: np.ndarray
@@ -107,9 +117,13 @@ class HeaderColumns:
         if shape.error is not None:
             return shape.error
         off = int(self.offset[row])
-        vlan = int(self.vlan[row])
-        return Header(self.buf[off:off + 6], self.buf[off + 6:off + 12], None if vlan < 0 else vlan, shape.mmv,
-                      shape.mmtype, shape.fmi, shape.oui, off + shape.body)
+        return Header(self.buf[off:off + 6], self.buf[off + 6:off + 12], self.vlan_tags(row, shape), shape.mmv,
+                      shape.mmtype, shape.fmi, shape.oui, off + shape.body, None)
+
+    def vlan_tags(self, row: int, shape: Shape) -> tuple[VlanTag, ...]:
+        if not shape.tpids:
+            return ()
+        return tuple(VlanTag(tpid, int(self.tci[row, k])) for k, tpid in enumerate(shape.tpids))
 
 
 @dataclass
@@ -164,11 +178,18 @@ class DecodedChunk:
     def _frame(self, row: int, msg: Any, trailing: bytes) -> Frame:
         hdr = self.headers.header(row)
         assert isinstance(hdr, Header)
-        return Frame(hdr.dst, hdr.src, hdr.vlan, hdr.mmv, hdr.mmtype, hdr.fmi, hdr.oui, msg, trailing, None)
+        return Frame(hdr.dst, hdr.src, hdr.vlan_tags, hdr.mmv, hdr.mmtype, hdr.fmi, hdr.oui, msg, trailing, None,
+                     hdr.fmi_anomaly)
+
+
+_TPIDS = sorted(VLAN_TPIDS)  # tag protocol identifiers the header reader knows; code k + 1 in a shape
 
 
 def _tag_code(tpid: np.ndarray) -> np.ndarray:
-    return np.where(tpid == ETHERTYPE_VLAN, 1, np.where(tpid == ETHERTYPE_QINQ, 2, 0)).astype(I64)
+    code = np.zeros(tpid.shape, dtype=I64)
+    for k, value in enumerate(_TPIDS):
+        code[tpid == value] = k + 1
+    return code
 
 
 # the header bytes of an untagged frame; a tagged frame's MME header is read 4 or 8 bytes further
@@ -243,7 +264,8 @@ class BatchDecoder:
             shape = self._shapes.get(k)
             if shape is None:
                 o0 = int(off[row])
-                shape = self._learn(buf, o0, o0 + int(length[row]), int(h[row]), bool(av[row]))
+                tags = tuple(_TPIDS[int(c) - 1] for c in (k1[row], k2[row]) if c)
+                shape = self._learn(buf, o0, o0 + int(length[row]), tags, bool(av[row]))
                 if len(self._shapes) >= self.max_shapes:
                     self._shapes.clear()
                 self._shapes[k] = shape
@@ -255,37 +277,31 @@ class BatchDecoder:
         sidx = shape_index[inverse.reshape(-1)]
         status_of = np.array([s.status for s in shapes] + [OK], dtype=np.int8)
         body_of = np.array([s.body for s in shapes] + [0], dtype=I64)
-        vlan_at = np.array([s.vlan_at for s in shapes] + [-1], dtype=I64)
+        tagged_of = np.array([bool(s.tpids) for s in shapes] + [False], dtype=bool)
         fmi_of = np.array([-1 if s.fmi is None else s.fmi for s in shapes] + [-1], dtype=I64)
         oui_of = np.array([-1 if s.oui is None else int.from_bytes(s.oui, "big") for s in shapes] + [-1], dtype=I64)
         status = status_of[sidx]
-        va = vlan_at[sidx]
-        vlan = np.where(va == 14, head["tci1"].astype(I64), -1)
-        if (va == 18).any():
-            vlan = np.where(va == 18, head["tci2"].astype(I64), vlan)
+        tci = np.stack([head["tci1"], head["tci2"]], axis=1).astype(I64)
+        vlan = np.where(tagged_of[sidx], tci[:, 0], -1)
         known = status == OK
         cols = HeaderColumns(
-            buf, off, length, status, sidx, shapes, head["dst"], head["src"], vlan.astype(I64), et,
+            buf, off, length, status, sidx, shapes, head["dst"], head["src"], vlan, tci, et,
             np.where(av, mmv, -1), np.where(av, mmtype, -1), np.where(known, fmi_of[sidx], -1),
             np.where(known, oui_of[sidx], -1), np.where(known, off + body_of[sidx], -1))
         for row in np.flatnonzero(sidx < 0).tolist():
             self._single_header(cols, row)
         return cols
 
-    def _learn(self, buf: bytes, off: int, end: int, h: int, av: bool) -> Shape:
-        """Ask the per-frame decoder about one frame of a new header shape."""
+    def _learn(self, buf: bytes, off: int, end: int, tags: tuple[int, ...], av: bool) -> Shape:
+        """Ask the per-frame decoder about one frame of a new header shape (``tags``: its TPIDs)."""
         try:
             hdr = decode_header(buf, off, end)
         except DecodeError as exc:
             return Shape(OTHER if exc.field == "ethertype" or not av else ERROR, exc)
-        vlan_at = -1
-        if hdr.vlan is not None:
-            tcis = [t for t in (14, 18) if t + 2 <= h - 2 and (buf[off + t] << 8 | buf[off + t + 1]) == hdr.vlan]
-            if len(tcis) != 1:
-                return Shape(OK, per_frame=True)
-            vlan_at = tcis[0]
+        if tuple(t.tpid for t in hdr.vlan_tags) != tags or hdr.fmi_anomaly is not None:
+            return Shape(OK, per_frame=True)  # the rules saw other tags than this module: ask frame by frame
         base = dict(mmv=hdr.mmv, mmtype=hdr.mmtype, fmi=hdr.fmi, oui=hdr.oui, body=hdr.body_offset - off,
-                    vlan_at=vlan_at)
+                    tpids=tags)
         try:
             frame = decode_frame(buf, off, end)
         except DecodeError as exc:
@@ -295,7 +311,7 @@ class BatchDecoder:
             return Shape(OK, name=frame.name, **base)  # type: ignore[arg-type]
         mdef = definition_of(msg)
         try:
-            plan_of(mdef.record)
+            plan_of(mdef.layout)
         except UnsupportedLayout:
             return Shape(OK, name=frame.name, per_frame=True, **base)  # type: ignore[arg-type]
         return Shape(OK, mdef=mdef, name=frame.name, **base)  # type: ignore[arg-type]
@@ -307,14 +323,18 @@ class BatchDecoder:
             hdr = decode_header(cols.buf, off, end)
         except DecodeError as exc:
             cols.single[row] = exc
-            et = _ethertype(cols.buf, off, end)
-            cols.ethertype[row] = -1 if et is None else et
+            try:
+                et = decode_ethernet(cols.buf, off, end).ethertype
+            except DecodeError:
+                et = -1
+            cols.ethertype[row] = et
             cols.status[row] = OTHER if exc.field == "ethertype" or et != ETHERTYPE_HOMEPLUG_AV else ERROR
             cols.fmi[row] = cols.oui[row] = cols.body[row] = -1
             return
         cols.single[row] = hdr
         cols.status[row] = OK
         cols.vlan[row] = -1 if hdr.vlan is None else hdr.vlan
+        cols.ethertype[row] = ETHERTYPE_HOMEPLUG_AV
         cols.mmv[row], cols.mmtype[row] = hdr.mmv, hdr.mmtype
         cols.fmi[row] = -1 if hdr.fmi is None else hdr.fmi
         cols.oui[row] = -1 if hdr.oui is None else int.from_bytes(hdr.oui, "big")
@@ -362,7 +382,7 @@ class BatchDecoder:
             if mdef is None:
                 raw_blocks.append(RawBlock(name, rows, VarColumn(p, end - p, raw)))
                 continue
-            cols, q, bad = decode_rows(plan_of(mdef.record), raw, p, end)
+            cols, q, bad = decode_rows(plan_of(mdef.layout), raw, p, end)
             if bad.any():
                 for row in rows[bad].tolist():
                     off = int(h.offset[row])
@@ -375,15 +395,6 @@ class BatchDecoder:
             clock.grouping += t2 - t1
             clock.decode += time.perf_counter() - t2
         return DecodedChunk(h, blocks, raw_blocks, single)
-
-
-def _ethertype(buf: bytes, off: int, end: int) -> int | None:
-    """The ethertype after up to two tags, inside the frame (the rule of :meth:`BatchDecoder.headers`)."""
-    p = off + 12
-    for _ in range(2):
-        if p + 2 <= end and (buf[p] << 8 | buf[p + 1]) in (ETHERTYPE_VLAN, ETHERTYPE_QINQ):
-            p += 4
-    return buf[p] << 8 | buf[p + 1] if p + 2 <= end else None
 
 
 def _decode_one(buf: bytes, off: int, end: int) -> Frame | DecodeError:

@@ -1,6 +1,6 @@
 """Column-wise (vectorised) decoders generated from the message declarations.
 
-The same :class:`~plcstack.codec.layout.Record` declarations that drive the per-frame decoder are
+The same :class:`~plcstack.codec.layout.Layout` declarations that drive the per-frame decoder are
 compiled here into *plans* that decode many bodies of one layout at once:
 
 * each run of consecutive fixed fields (integers with their declared byte order, bytes, MACs,
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Record
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
 
 I64 = np.int64
 Expr = Callable[[dict[str, "Column"]], tuple[np.ndarray, np.ndarray | None]]
@@ -77,7 +77,7 @@ Column = IntColumn | FixedColumn | VarColumn | ListColumn
 class RecordColumns:
     """The decoded fields of ``n`` rows of one record, in declaration order."""
 
-    record: Record
+    record: Layout
     n: int
     columns: dict[str, Column]
 
@@ -350,7 +350,7 @@ Step = _Fixed | _Var | _Array
 
 @dataclass
 class RecordPlan:
-    record: Record
+    record: Layout
     steps: list[Step]
     fixed_size: int | None  # every row the same size (a plain fixed struct)
 
@@ -362,7 +362,7 @@ class RecordPlan:
 _PLANS: dict[int, RecordPlan] = {}
 
 
-def plan_of(record: Record) -> RecordPlan:
+def plan_of(record: Layout) -> RecordPlan:
     """The (cached) column plan of a declared record; raises :class:`UnsupportedLayout`."""
     plan = _PLANS.get(id(record))
     if plan is None or plan.record is not record:
@@ -371,7 +371,7 @@ def plan_of(record: Record) -> RecordPlan:
     return plan
 
 
-def _compile(record: Record) -> RecordPlan:
+def _compile(record: Layout) -> RecordPlan:
     known: dict[str, Field] = {}
     steps: list[Step] = []
     conds: dict[str, Expr] = {}

@@ -40,8 +40,6 @@ def mixed_frames() -> list[bytes]:
     bad_oui[18] ^= 0x01
     frames.append(bytes(bad_oui))
     frames.append(bytes.fromhex("ffffffffffff020000000001" "0800") + bytes(46))  # IPv4
-    frames.append(bytes.fromhex("ffffffffffff020000000001" "88a8 0007 8100 0005 88e1".replace(" ", ""))
-                  + slac[14:])  # QinQ
     return frames
 
 

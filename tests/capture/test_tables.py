@@ -102,5 +102,5 @@ def test_table_names_and_schemas_are_distinct():
     assert len(names) == len(set(names))
     assert "VS_NW_INFO.CNF_V0" in names and "CM_SLAC_PARM.REQ" in names
     for d in all_definitions():
-        schema = message_schema(d.record)
+        schema = message_schema(d.layout)
         assert schema.names == ["frame", *[f.name for f in d.fields], "trailing", "truncated"]

@@ -14,11 +14,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plcstack.codec import DecodeError, Frame, decode_frame, decode_header, encode_frame, make_frame
+from plcstack.codec import DecodeError, Frame, decode_ethernet, decode_frame, decode_header, encode_frame, make_frame
 from plcstack.codec import messages as M
 from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, decode_batch
 from plcstack.codec.fragment import fragment
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Record, _eval
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Layout, _eval
 from plcstack.codec.names import KNOWN_OUIS, OUI_NONE
 from plcstack.codec.registry import all_definitions, key_table
 from plcstack.pcapio import LINKTYPE_ETHERNET, open_capture
@@ -49,12 +49,11 @@ def _same(got: Any, want: Any) -> bool:
 
 
 def carries_homeplug_av(frame: bytes) -> bool:
-    """0x88E1 inside the frame, after up to two 802.1Q / 802.1ad tags."""
-    p = 12
-    for _ in range(2):
-        if frame[p:p + 2] in (b"\x81\x00", b"\x88\xa8"):
-            p += 4
-    return frame[p:p + 2] == b"\x88\xe1"
+    """0x88E1 after the VLAN tags, inside the frame."""
+    try:
+        return decode_ethernet(frame).ethertype == 0x88E1
+    except DecodeError:
+        return False
 
 
 def per_frame(frame: bytes) -> Frame | DecodeError | None:
@@ -137,7 +136,7 @@ def _value(f: Any, draw: st.DrawFn) -> Any:
     return draw(st.binary(min_size=f.size, max_size=f.size))
 
 
-def message_values(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
+def message_values(rec: Layout, depth: int = 0) -> st.SearchStrategy[Any]:
     """Field values from the declaration; counts small and mostly consistent with their data."""
 
     @st.composite
@@ -174,11 +173,11 @@ def message_values(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
 def declared_frame(draw: st.DrawFn) -> bytes:
     """A frame of a declared message with generated values, then maybe cut or extended."""
     mdef = draw(st.sampled_from(all_definitions()))
-    msg = draw(message_values(mdef.record))
+    msg = draw(message_values(mdef.layout))
     kw: dict[str, Any] = {}
     if mdef.mmv is not None:
         kw["mmv"] = mdef.mmv
-    vlan = draw(st.sampled_from([None, None, 5, 0x2007]))
+    vlan = draw(st.sampled_from([None, None, 5, 0x2007, ((0x88A8, 100), (0x8100, 5))]))
     try:
         raw = encode_frame(make_frame(ETH[:6], ETH[6:], msg, vlan=vlan, **kw)._replace(trailing=b""))
     except Exception:  # counts that the generated data cannot satisfy: encode the message as it is
@@ -196,7 +195,8 @@ def declared_frame(draw: st.DrawFn) -> bytes:
 @st.composite
 def homeplug_like(draw: st.DrawFn) -> bytes:
     tags = draw(st.sampled_from([b"", b"", b"\x81\x00\x00\x05", b"\x88\xa8\x00\x07\x81\x00\x00\x05",
-                                 b"\x81\x00\x00\x01\x81\x00\x00\x02", b"\x81\x00\x00\x01" * 3]))
+                                 b"\x81\x00\x00\x01\x81\x00\x00\x01", b"\x91\x00\x00\x02",
+                                 b"\x81\x00\x00\x01" * 3]))
     et = draw(st.sampled_from([b"\x88\xe1", b"\x88\xe1", b"\x88\x7b", b"\x08\x00", b"\x86\xdd"]))
     mmv = draw(st.one_of(st.sampled_from([0, 1, 2]), st.integers(0, 255)))
     mmtype = draw(st.one_of(st.sampled_from(MMTYPES), st.integers(0, 0xFFFF)))
@@ -268,7 +268,7 @@ def _item(outer: Any, name: str) -> Any:
 
 
 _CLASSES = {d.cls for d in all_definitions()}
-_ITEMS: dict[Any, Record] = {}
+_ITEMS: dict[Any, Layout] = {}
 
 
 def test_one_layout_many_variants():

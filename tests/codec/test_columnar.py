@@ -21,11 +21,11 @@ from plcstack.codec.columnar import (
     ragged_index,
     take,
 )
-from plcstack.codec.layout import ARRAY, Field, Record, _eval, array, compile_record, u8, u16, u64, varbytes
+from plcstack.codec.layout import ARRAY, Field, Layout, _eval, array, compile_layout, u8, u16, u64, varbytes
 from plcstack.codec.registry import MessageDef, all_definitions
 
 
-def _records(rec: Record) -> list[Record]:
+def _records(rec: Layout) -> list[Layout]:
     out = [rec]
     for f in rec.fields:
         if f.kind == ARRAY and f.item is not None:
@@ -33,12 +33,12 @@ def _records(rec: Record) -> list[Record]:
     return out
 
 
-@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.record.name)
+@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.layout.name)
 def test_every_declared_layout_has_a_column_plan(mdef: MessageDef):
-    plan = plan_of(mdef.record)
+    plan = plan_of(mdef.layout)
     assert plan.field_names == [f.name for f in mdef.fields]
-    assert plan_of(mdef.record) is plan  # cached
-    for rec in _records(mdef.record):
+    assert plan_of(mdef.layout) is plan  # cached
+    for rec in _records(mdef.layout):
         p = plan_of(rec)
         if rec.fixed_size is not None:
             assert p.fixed_size == rec.fixed_size
@@ -47,7 +47,7 @@ def test_every_declared_layout_has_a_column_plan(mdef: MessageDef):
 def _expressions() -> list[tuple[str, dict[str, Field]]]:
     out = []
     for mdef in all_definitions():
-        for rec in _records(mdef.record):
+        for rec in _records(mdef.layout):
             known: dict[str, Field] = {}
             for f in rec.fields:
                 for expr in (f.when, f.count):
@@ -88,7 +88,7 @@ def test_expressions_mark_absent_references_and_reject_what_they_cannot_do():
 
 
 def test_decode_rows_flags_short_rows_and_keeps_the_rest():
-    rec = compile_record(Record("T", (u8("n"), varbytes("data", "{n}"),
+    rec = compile_layout(Layout("T", (u8("n"), varbytes("data", "{n}"),
                                       array("items", "{n}", u16("v")))))
     plan = plan_of(rec)
     bodies = [bytes([2]) + b"ab" + b"\x01\x00\x02\x00", bytes([3]) + b"abc" + b"\x01\x00", bytes([0])]
@@ -110,7 +110,7 @@ def test_column_take_concat_and_ragged_index():
     fixed = FixedColumn(np.array([[1, 2], [3, 4]], np.uint8))
     assert column_values(concat([fixed, fixed])) == [b"\x01\x02", b"\x03\x04"] * 2
     assert ragged_index(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
-    rec = compile_record(Record("I", (u8("x"),)))
+    rec = compile_layout(Layout("I", (u8("x"),)))
     items = decode_rows(plan_of(rec), np.frombuffer(b"\x07\x08\x09", np.uint8), np.array([0, 1, 2]),
                         np.array([3, 3, 3]))[0]
     lst = ListColumn(np.array([1, 0, 2]), items)
