@@ -14,7 +14,15 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plcstack.codec import DecodeError, Frame, decode_ethernet, decode_frame, decode_header, encode_frame, make_frame
+from plcstack.codec import (
+    DecodeError,
+    Frame,
+    decode_ethernet,
+    decode_frame,
+    decode_header,
+    encode_frame,
+    make_frame,
+)
 from plcstack.codec import messages as M
 from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, decode_batch
 from plcstack.codec.fragment import fragment
