@@ -13,6 +13,8 @@ iteration), :mod:`~.records` (:class:`CapturedFrame`), :mod:`~.typefilter` (``--
 
 from __future__ import annotations
 
+from typing import Any
+
 from plcstack.capture.decoder import CaptureDecoder, PacketSource, count_decoded, iter_decoded
 from plcstack.capture.displayfilter import DisplayFilter, DisplayFilterError, parse_display_filter
 from plcstack.capture.inputs import INPUT_ERRORS, ethernet_frame, input_error_text, open_input
@@ -30,3 +32,12 @@ __all__ = [
     "iter_decoded", "open_input",
     "parse_display_filter", "parse_type_filter", "record_json", "summary_line",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # columnar export (pyarrow is optional): imported on first use
+    if name in ("to_tables", "to_pandas"):
+        from plcstack.capture import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -80,7 +80,41 @@ def register(subparsers: Any) -> None:
     p.add_argument("--verify", action="store_true", help="re-encode every decoded frame and report mismatches")
     p.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--parquet", metavar="DIR", help="write DIR/frames.parquet (one row per HomePlug frame) and one "
+                   "DIR/<MESSAGE>.parquet per message type (every field; needs pip install 'plcstack[arrow]')")
+    p.add_argument("--csv", metavar="DIR", help="the same tables as CSV files in DIR (bytes as hex, arrays as JSON)")
     p.set_defaults(func=run)
+
+
+def _batch_path(args: argparse.Namespace, files: list[str]) -> bool:
+    """--parquet/--csv, and --stats on one plain Ethernet capture without filters, run column-wise
+    (plcstack.capture.export); everything else, and any file that is cut or not plain Ethernet (cooked
+    captures, FCS, other link types: the batch path does not read them), goes frame by frame."""
+    if args.interface or len(files) != 1:
+        return False
+    if args.parquet or args.csv:
+        return True
+    filters = args.type or args.src or args.dst or args.filter
+    return bool(args.stats and not args.verify and not filters and files[0] != "-" and _plain_ethernet(files[0]))
+
+
+def _plain_ethernet(path: str) -> bool:
+    from plcstack.pcapio import LINKTYPE_ETHERNET, CaptureFormatError, CaptureReader
+
+    try:
+        with CaptureReader(path) as reader:
+            if reader.compression is not None:
+                return False
+            if reader.format == "pcap":
+                ok = reader.linktype == LINKTYPE_ETHERNET and not reader.fcs_len
+                if not ok:
+                    return False
+            for _i, _t, _b, _o, _n, linktype in reader:  # pcapng: every interface; any format: not cut
+                if linktype != LINKTYPE_ETHERNET:
+                    return False
+            return not reader.fcs_len
+    except (OSError, CaptureFormatError):
+        return False
 
 
 def _fail(message: str) -> int:
@@ -118,6 +152,12 @@ def _sources(args: argparse.Namespace) -> list[Any] | int:
 
 
 def run(args: argparse.Namespace) -> int:
+    files = [*args.read, *args.capture]
+    if _batch_path(args, files):
+        from plcstack.capture.export import run_cli  # column-wise batch path, chunk by chunk
+
+        args.capture = files[0]
+        return run_cli(args)
     from plcstack.capture import (
         INPUT_ERRORS,
         CaptureDecoder,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from plcstack.capture import CaptureDecoder, count_decoded, record_json
+from plcstack.capture.chunks import read_headers
 from plcstack.cli import main
 from plcstack.codec import encode_frame, format_mac, make_frame
 from plcstack.codec import messages as m
-from plcstack.codec.batch import read_headers
 from plcstack.codec.fragment import fragment
 from plcstack.pcapio import PcapWriter, write_pcap
 from plcstack.samples import realistic_mix
