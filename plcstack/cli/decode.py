@@ -153,6 +153,8 @@ def _sources(args: argparse.Namespace) -> list[Any] | int:
 
 def run(args: argparse.Namespace) -> int:
     files = [*args.read, *args.capture]
+    if (args.parquet or args.csv) and (args.interface or len(files) != 1):
+        return _fail("--parquet/--csv write the tables of one capture file")
     if _batch_path(args, files):
         from plcstack.capture.export import run_cli  # column-wise batch path, chunk by chunk
 
