@@ -48,11 +48,6 @@ class Peks(IntEnum):
     TEK_12 = 0x0E
     NO_KEY = 0x0F  # payload in clear, the IV field is a UUID
 
-    @property
-    def tek_index(self) -> int | None:
-        """TEK index 0..12 for PEKS 0x02..0x0E, else None."""
-        return int(self) - 2 if 0x02 <= self <= 0x0E else None
-
     @classmethod
     def tek(cls, index: int) -> Peks:
         if not 0 <= index <= 12:

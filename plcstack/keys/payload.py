@@ -15,13 +15,13 @@ CRC or a trailer that does not repeat the header's PID/PRN/PMN raise :class:`Aut
 
 from __future__ import annotations
 
-import secrets
 import struct
 from dataclasses import dataclass, field
 
 from plcstack.keys import crypto
 from plcstack.keys.constants import Peks
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
+from plcstack.keys.rng import RandomBytes, random_nibble
 from plcstack.keys.secret import KeyLike, reveal
 
 HEADER_LEN = 24
@@ -75,6 +75,11 @@ def _plaintext_layout(mm_len: int, filler_len: int) -> int:
     return -(filler_len + mm_len + _TRAILER.size + 1) % crypto.AES_BLOCK
 
 
+def _no_randomness(n: int) -> bytes:
+    raise TypeError("seal() needs random_bytes (e.g. plcstack.keys.random_bytes) unless iv, filler and padding "
+                    "are all given")
+
+
 def seal(
     inner: bytes,
     key: KeyLike | None,
@@ -84,6 +89,7 @@ def seal(
     prn: int,
     pmn: int,
     avln_status: int = 0,
+    random_bytes: RandomBytes | None = None,
     iv: bytes | None = None,
     filler: bytes | None = None,
     padding: bytes | None = None,
@@ -92,8 +98,10 @@ def seal(
 
     ``key`` is the 16-byte AES key that ``peks`` names (DAK, NMK or TEK); ``None`` with
     ``peks=Peks.NO_KEY`` sends ``inner`` in clear with ``iv`` as the UUID (default: SHA-256(inner)[:16],
-    as open-plc-utils CMEncrypt does). ``iv``, ``filler`` (0..15 bytes) and ``padding`` default to fresh
-    random bytes; pass them only to reproduce test vectors.
+    as open-plc-utils CMEncrypt does). The IV, the random filler (0..15 bytes) and the padding come
+    from ``random_bytes`` (:mod:`plcstack.keys.rng`; ``plcstack.keys.random_bytes`` for real traffic,
+    a seeded ``random.Random(...).randbytes`` for reproducible runs) unless ``iv``, ``filler`` and
+    ``padding`` are given, which reproduces a test vector exactly.
     """
     if len(inner) > 0xFFFF:
         raise PayloadFormatError(f"inner MM too long: {len(inner)} bytes")
@@ -108,15 +116,14 @@ def seal(
         return header.pack() + inner
     if key is None:
         raise PayloadFormatError(f"PEKS 0x{peks:02X} needs a key")
-    iv = crypto.random_bytes(16) if iv is None else bytes(iv)
-    if filler is None:
-        filler = crypto.random_bytes(secrets.randbelow(MAX_FILLER + 1))
+    draw = random_bytes or _no_randomness
+    iv = bytes(draw(16)) if iv is None else bytes(iv)
+    filler = bytes(draw(random_nibble(draw))) if filler is None else bytes(filler)
     if len(filler) > MAX_FILLER:
         raise PayloadFormatError(f"random filler is 0..{MAX_FILLER} bytes, got {len(filler)}")
     pad_len = _plaintext_layout(len(inner), len(filler))
-    if padding is None:
-        padding = crypto.random_bytes(pad_len)
-    elif len(padding) != pad_len:
+    padding = bytes(draw(pad_len)) if padding is None else bytes(padding)
+    if len(padding) != pad_len:
         raise PayloadFormatError(f"padding must be {pad_len} bytes for this MM and filler, got {len(padding)}")
     header = PayloadHeader(peks, avln_status, pid, prn, pmn, iv, len(inner))
     plaintext = b"".join(
