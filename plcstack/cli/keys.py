@@ -289,7 +289,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _candidate_keys(args: argparse.Namespace) -> list[CandidateKey]:
     from plcstack.cli.keys_store import open_store
-    from plcstack.keys.constants import KeyType
+    from plcstack.codec.codes import KeyType
     from plcstack.keys.derive import dak_from_password, nmk_from_password, parse_hex
     from plcstack.keys.scan import CandidateKey
     from plcstack.keys.secret import Secret

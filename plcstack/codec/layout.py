@@ -22,8 +22,10 @@ import struct
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from typing import Any
 
+from plcstack.codec.codes import value_name, value_note
 from plcstack.codec.mac import format_mac
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -38,22 +40,35 @@ REST = "rest"  # every remaining byte of the message
 ARRAY = "array"  # count-prefixed array of records
 
 
+#: A field's code points: an IntEnum class from :mod:`plcstack.codec.codes` (or a plain dict).
+Values = type[IntEnum] | dict[int, str]
+
+
 @dataclass(frozen=True)
 class Field:
+    """One declared field.
+
+    ``values`` names the code points (an IntEnum from :mod:`plcstack.codec.codes`); ``unit`` is the
+    unit of ``value * scale`` where the specification defines one (``time_out``: scale 100, unit
+    ``ms``; ``avg_tx``: unit ``Mbit/s``).
+    """
+
     name: str
     kind: str
     fmt: str = ""
     size: int = 0
     count: str | None = None
-    item: Record | None = None
+    item: Layout | None = None
     when: str | None = None
     doc: str = ""
-    values: dict[int, str] | None = None
+    values: Values | None = None
+    unit: str | None = None
+    scale: float | None = None
 
 
 @dataclass(frozen=True)
-class Record:
-    """A sequence of fields: a message body or one element of an array."""
+class Layout:
+    """A sequence of fields: a message body (MMENTRY) or one element of an array."""
 
     name: str
     fields: tuple[Field, ...]
@@ -67,25 +82,24 @@ class Record:
 # ----------------------------------------------------------------------------- field helpers
 
 
-def u8(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
-    return Field(name, INT, "B", 1, doc=doc, values=values)
+def u8(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+       scale: float | None = None) -> Field:
+    return Field(name, INT, "B", 1, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u16(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
+def u16(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+        scale: float | None = None) -> Field:
     """Little-endian 16-bit integer (HomePlug MMENTRY integers are little-endian)."""
-    return Field(name, INT, "H", 2, doc=doc, values=values)
+    return Field(name, INT, "H", 2, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u16be(name: str, doc: str = "") -> Field:
-    return Field(name, INT, ">H", 2, doc=doc)
+def u32(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+        scale: float | None = None) -> Field:
+    return Field(name, INT, "I", 4, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u32(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
-    return Field(name, INT, "I", 4, doc=doc, values=values)
-
-
-def u64(name: str, doc: str = "") -> Field:
-    return Field(name, INT, "Q", 8, doc=doc)
+def u64(name: str, doc: str = "", *, unit: str | None = None) -> Field:
+    return Field(name, INT, "Q", 8, doc=doc, unit=unit)
 
 
 def raw(name: str, size: int, doc: str = "") -> Field:
@@ -100,8 +114,9 @@ def text(name: str, size: int, doc: str = "") -> Field:
     return Field(name, TEXT, f"{size}s", size, doc=doc)
 
 
-def varbytes(name: str, count: str, doc: str = "") -> Field:
-    return Field(name, VARBYTES, count=count, doc=doc)
+def varbytes(name: str, count: str, doc: str = "", *, unit: str | None = None) -> Field:
+    """Bytes whose count is an expression over earlier fields; ``unit`` applies to each byte."""
+    return Field(name, VARBYTES, count=count, doc=doc, unit=unit)
 
 
 def rest(name: str, doc: str = "") -> Field:
@@ -109,8 +124,8 @@ def rest(name: str, doc: str = "") -> Field:
 
 
 def array(name: str, count: str, *fields: Field, doc: str = "", item_name: str | None = None) -> Field:
-    item = Record(item_name or _camel(name) + "Item", tuple(fields))
-    return Field(name, ARRAY, count=count, item=compile_record(item), doc=doc)
+    item = Layout(item_name or _camel(name) + "Item", tuple(fields))
+    return Field(name, ARRAY, count=count, item=compile_layout(item), doc=doc)
 
 
 def when(condition: str, *fields: Field) -> list[Field]:
@@ -173,7 +188,7 @@ def _struct_fmt(fields: Sequence[Field]) -> str:
     return "<" + "".join(parts)
 
 
-def compile_record(rec: Record) -> Record:
+def compile_layout(rec: Layout) -> Layout:
     """Generate the class, fast decoder and fast encoder of a record."""
     names = [f.name for f in rec.fields]
     counts = _count_refs(rec.fields)
@@ -350,7 +365,7 @@ def _eval(expr: str, values: dict[str, Any]) -> Any:
                 {f"v_{k}": v for k, v in values.items()})
 
 
-def decode_partial(rec: Record, buf: bytes, p: int, end: int) -> tuple[Any, int, list[str]]:
+def decode_partial(rec: Layout, buf: bytes, p: int, end: int) -> tuple[Any, int, list[str]]:
     """Decode as much of ``rec`` as ``buf[p:end]`` holds.
 
     Returns (message with missing fields set to None, end of what was consumed, descriptions of
@@ -416,7 +431,7 @@ def decode_partial(rec: Record, buf: bytes, p: int, end: int) -> tuple[Any, int,
     return msg, p, missing
 
 
-def encode_partial(rec: Record, msg: Any) -> bytes:
+def encode_partial(rec: Layout, msg: Any) -> bytes:
     """Encode a message that may be partial (None = absent from there on); inverse of decode_partial."""
     values: dict[str, Any] = {}
     out: list[bytes] = []
@@ -440,14 +455,24 @@ def encode_partial(rec: Record, msg: Any) -> bytes:
 # ----------------------------------------------------------------------------- JSON
 
 
-def to_jsonable(rec: Record, msg: Any) -> dict[str, Any]:
+def to_jsonable(rec: Layout, msg: Any, names: bool = True) -> dict[str, Any]:
+    """JSON form of a message: integers stay integers; a coded field ``f`` gets ``f_name`` beside it
+    (the enum member name, when the value is a member) and ``f_note`` where the meaning depends on the
+    vendor (``docs/codec-describe.md``)."""
     out: dict[str, Any] = {}
     for f, v in zip(rec.fields, msg, strict=True):
-        out[f.name] = _json_value(f, v)
+        out[f.name] = _json_value(f, v, names)
+        if names and f.values is not None and isinstance(v, int):
+            name = value_name(f.values, v)
+            if name is not None:
+                out[f.name + "_name"] = name
+            note = value_note(f.values, v)
+            if note is not None:
+                out[f.name + "_note"] = note
     return out
 
 
-def _json_value(f: Field, v: Any) -> Any:
+def _json_value(f: Field, v: Any, names: bool = True) -> Any:
     if v is None:
         return None
     if f.kind == INT:
@@ -458,11 +483,11 @@ def _json_value(f: Field, v: Any) -> Any:
         return bytes(v).split(b"\0", 1)[0].decode("latin-1")
     if f.kind == ARRAY:
         assert f.item is not None
-        return [to_jsonable(f.item, it) for it in v]
+        return [to_jsonable(f.item, it, names) for it in v]
     return bytes(v).hex()
 
 
-def from_jsonable(rec: Record, data: dict[str, Any]) -> Any:
+def from_jsonable(rec: Layout, data: dict[str, Any]) -> Any:
     """Build a message from the JSON form produced by :func:`to_jsonable`."""
     values = []
     for f in rec.fields:

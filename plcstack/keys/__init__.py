@@ -18,7 +18,7 @@ real traffic; a seeded ``random.Random(seed).randbytes`` makes runs reproducible
 formats and their sources are in ``docs/keys.md``.
 """
 
-from plcstack.keys.constants import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId, SecurityLevel
+from plcstack.codec.codes import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId, SecurityLevel
 from plcstack.keys.derive import (
     dak_from_password,
     format_key,

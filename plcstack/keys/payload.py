@@ -1,6 +1,6 @@
 """CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level, codec-free.
 
-MMENTRY layout (HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
+MMENTRY layout (``docs/keys.md``: HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
 
     clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)
     AES-128-CBC:      RF(0..15) MM(LEN) CRC32(MM, 4 LE) PID(1) PRN(2 LE) PMN(1) PADDING(0..15) RF_LEN(1)
@@ -18,16 +18,24 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from plcstack.codec import messages
+from plcstack.codec.codes import Peks
+from plcstack.codec.layout import Layout, compile_layout
+from plcstack.codec.registry import definition_of
 from plcstack.keys import crypto
-from plcstack.keys.constants import Peks
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
 from plcstack.keys.rng import RandomBytes, random_nibble
 from plcstack.keys.secret import KeyLike, reveal
 
-HEADER_LEN = 24
+# The clear header is the declared CM_ENCRYPTED_PAYLOAD.IND layout (plcstack.codec.messages) up to its
+# encrypted part: one declaration for the codec, the scapy and construct layers and this module.
+_IND_FIELDS = definition_of(messages.CM_ENCRYPTED_PAYLOAD_IND).fields
+_HEADER_LAYOUT: Layout = compile_layout(Layout("PayloadHeaderFields", _IND_FIELDS[:-1]))
+assert _IND_FIELDS[-1].name == "encrypted" and _HEADER_LAYOUT.struct is not None
+_HEADER: struct.Struct = _HEADER_LAYOUT.struct
+HEADER_LEN = _HEADER.size  # 24
 MAX_FILLER = 15
-_HEADER = struct.Struct("<BBBHB16sH")
-_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN
+_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN (inside the encrypted part, not a declared message)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ class PayloadHeader:
                 f"CM_ENCRYPTED_PAYLOAD MMENTRY needs {HEADER_LEN} bytes of header, got {len(mmentry)}"
             )
         return cls(*_HEADER.unpack_from(mmentry))
+
+    @classmethod
+    def of(cls, message: object) -> PayloadHeader:
+        """The header fields of a decoded ``CM_ENCRYPTED_PAYLOAD_IND`` message."""
+        return cls(*(getattr(message, f.name) for f in _HEADER_LAYOUT.fields))
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plcstack.codec import Frame, decode_frame, encode_frame, messages
-from plcstack.keys.constants import (
-    EKS_NONE,
-    NONCE_LEN,
-    PMN_LAST,
-    GetKeyResult,
-    KeyType,
-    Peks,
-    ProtocolId,
-)
+from plcstack.codec.codes import GetKeyResult, KeyType, Peks, ProtocolId
+from plcstack.keys.constants import EKS_NONE, NONCE_LEN, PMN_LAST
 from plcstack.keys.derive import nid_from_nmk
 from plcstack.keys.errors import KeyFormatError, KeysError
-from plcstack.keys.payload import PayloadHeader, seal, unwrap
+from plcstack.keys.payload import HEADER_LEN, PayloadHeader, seal, unwrap
 from plcstack.keys.rng import RandomBytes, random_nonzero, random_u16
 from plcstack.keys.secret import KeyLike, Secret, reveal
 
@@ -325,15 +318,13 @@ def wrap(
     header = PayloadHeader.unpack(mmentry)
     return messages.CM_ENCRYPTED_PAYLOAD_IND(
         peks=header.peks, avln_status=header.avln_status, pid=header.pid, prn=header.prn, pmn=header.pmn,
-        iv=header.iv, length=header.length, encrypted=mmentry[24:],
+        iv=header.iv, length=header.length, encrypted=mmentry[HEADER_LEN:],
     )
 
 
 def payload_mmentry(message: Any) -> bytes:
     """The MMENTRY bytes of a decoded CM_ENCRYPTED_PAYLOAD.IND message."""
-    header = PayloadHeader(message.peks, message.avln_status, message.pid, message.prn, message.pmn,
-                           message.iv, message.length)
-    return header.pack() + bytes(message.encrypted)
+    return PayloadHeader.of(message).pack() + bytes(message.encrypted)
 
 
 def unwrap_bytes(message: Any, keys: KeySet | KeyLike | None) -> bytes:

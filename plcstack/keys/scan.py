@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from plcstack.codec import DecodeError, Frame
-from plcstack.keys.constants import KeyType, Peks
+from plcstack.codec.codes import KeyType, Peks
 from plcstack.keys.derive import (
     dak_from_password,
     mac_default_password,

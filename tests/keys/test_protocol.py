@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plcstack.codec import decode_frame, encode_frame, make_frame, messages
-from plcstack.keys.constants import KeyType, Peks, ProtocolId
+from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.keys.derive import nid_from_nmk, nmk_from_password
 from plcstack.keys.errors import AuthenticationError
 from plcstack.keys.protocol import (

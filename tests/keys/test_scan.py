@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from plcstack.codec import encode_frame, make_frame
-from plcstack.keys.constants import KeyType, Peks, ProtocolId
+from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.keys.derive import dak_from_password, mac_default_password, nid_from_nmk
 from plcstack.keys.protocol import get_key_cnf, get_key_req, set_key_req, wrap
 from plcstack.keys.scan import CandidateKey, default_password_of_nid, scan_capture
