@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plcstack.keys import crypto
 from plcstack.codec.codes import Peks
+from plcstack.keys import crypto
 from plcstack.keys.derive import dak_from_password
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
 from plcstack.keys.payload import HEADER_LEN, PayloadHeader, open_payload, seal, unwrap
