@@ -116,7 +116,7 @@ def set_key_req(
 
 
 def slac_set_key_req(nmk: KeyLike, security_level: int = 0) -> Any:
-    """The CM_SET_KEY.REQ every ISO 15118-3 SLAC host sends its local modem (codecs.md section 2.3)."""
+    """The CM_SET_KEY.REQ every ISO 15118-3 SLAC host sends its local modem (``docs/keys.md`` section 2)."""
     return set_key_req(KeyType.NMK, nmk, nid=nid_from_nmk(nmk, security_level), my_nonce=SLAC_NONCE,
                        pid=ProtocolId.HLE, prn=0, pmn=0, new_eks=0x01)
 
