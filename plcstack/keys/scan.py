@@ -10,7 +10,7 @@ another one (e.g. a NEK in CM_GET_KEY.CNF, an NMK in a DAK-wrapped CM_SET_KEY.RE
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -198,12 +198,8 @@ def scan_records(records: Iterable[DecodedRecord], keys: Sequence[CandidateKey] 
     candidates: list[CandidateKey] = list(keys)
 
     def learn(found: Iterable[KeyDisclosure]) -> None:
-        if not use_disclosed:
-            return
-        for d in found:
-            if any(c.key == d.key for c in candidates):
-                continue
-            candidates.append(CandidateKey(d.key, d.key_type, f"{d.key_type.name} from frame {d.frame} ({d.message})"))
+        if use_disclosed:
+            _learn(candidates, found)
 
     for rec in records:
         frame = rec.reassembled or rec.frame
@@ -213,20 +209,29 @@ def scan_records(records: Iterable[DecodedRecord], keys: Sequence[CandidateKey] 
         learn(_inspect(result, frame, rec.index, rec.time, "", False))
         if frame.name == "CM_ENCRYPTED_PAYLOAD.IND":
             result.payloads.append(PayloadResult(rec.index, rec.time, frame))
-    if not decrypt:
-        return result
+    if decrypt:
+        _decrypt_all(result, candidates, learn, mac_defaults=use_disclosed)
+    return result
+
+
+def _learn(candidates: list[CandidateKey], found: Iterable[KeyDisclosure]) -> None:
+    """Add the disclosed keys not yet among the candidates."""
+    for d in found:
+        if not any(c.key == d.key for c in candidates):
+            candidates.append(CandidateKey(d.key, d.key_type, f"{d.key_type.name} from frame {d.frame} ({d.message})"))
+
+
+def _decrypt_all(result: CaptureKeys, candidates: list[CandidateKey],
+                 learn: Callable[[Iterable[KeyDisclosure]], None], mac_defaults: bool) -> None:
+    """Open what the candidates open, again and again: a decrypted payload may disclose the key of another."""
     progress = True
-    while progress:  # a decrypted payload may disclose the key of another one
+    while progress:
         progress = False
         for p in result.payloads:
-            if p.inner is not None:
-                continue
-            if _try_decrypt(p, candidates, mac_defaults=use_disclosed):
+            if p.inner is None and _try_decrypt(p, candidates, mac_defaults=mac_defaults):
                 progress = True
-                where = f" in CM_ENCRYPTED_PAYLOAD.IND #{p.frame}"
                 assert p.inner is not None
-                learn(_inspect(result, p.inner, p.frame, p.time, where, True))
-    return result
+                learn(_inspect(result, p.inner, p.frame, p.time, f" in CM_ENCRYPTED_PAYLOAD.IND #{p.frame}", True))
 
 
 def _try_decrypt(p: PayloadResult, candidates: Sequence[CandidateKey], mac_defaults: bool = True) -> bool:
