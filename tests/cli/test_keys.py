@@ -11,14 +11,14 @@ import pytest
 
 from plcstack.cli import main
 from plcstack.keys.derive import dak_from_password, nmk_from_password
+from plcstack.pcapio import write_pcap
 
 CAPTURES = Path(__file__).resolve().parents[2].parent / "shared" / "captures"  # as tests/conftest.py
 ABB = CAPTURES / "third-party/iso15118-simulator-rs__ABB-Normal.pcapng"
 OPENPLC = CAPTURES / "openplc-clients/slac-openplc.pcap"
 HPAVKEY = shutil.which("hpavkey")
 needs = pytest.mark.skipif
-needs_abb = needs(not ABB.exists(), reason=f"needs ../shared/captures/third-party/{ABB.name} (third-party capture, "
-                  "not in the repository; tests/data holds its key frames for test_decrypt_abb_frames)")
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors"
 needs_openplc = needs(not OPENPLC.exists(), reason=f"needs ../shared/captures/openplc-clients/{OPENPLC.name} "
                       "(not in the repository)")
 
@@ -78,9 +78,24 @@ def test_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and report["in_policy"] and not report["weak"] and report["findings"] == []
 
 
-@needs_abb
-def test_decrypt_abb(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "decrypt", str(ABB), "--json")
+@pytest.fixture(params=["tests-data", "shared"])
+def abb(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The ABB capture, or its frames 19-20 and 25-26 from tests/data in their places (other frames: not HomePlug)."""
+    if request.param == "shared":
+        if not ABB.exists():
+            pytest.skip(f"needs ../shared/captures/third-party/{ABB.name} (third-party capture, not in the "
+                        "repository; its key frames in tests/data are tested all the same)")
+        return ABB
+    doc = json.loads((VECTORS / "iso15118-simulator-rs.json").read_text())
+    frames = {v["frame"]: bytes.fromhex(v["hex"]) for v in doc["vectors"]}
+    filler = bytes.fromhex("333300000001" "020000000099" "86dd") + bytes(46)
+    path = tmp_path / "abb-key-frames.pcap"
+    write_pcap(path, [(float(n), frames.get(n, filler)) for n in range(1, 27)])
+    return path
+
+
+def test_decrypt_abb(capsys: pytest.CaptureFixture[str], abb: Path) -> None:
+    code, out, err = run(capsys, "decrypt", str(abb), "--json")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [o["name"] for o in lines] == ["CM_GET_KEY.REQ", "CM_GET_KEY.CNF"]
     assert [o["frame"] for o in lines] == [25, 26]
@@ -89,15 +104,14 @@ def test_decrypt_abb(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"frame", "time", "src", "dst", "mmv", "mmtype", "name", "oui", "fmi", "fields", "error"} <= set(lines[0])
     nmk = "8F66002D1A0C41B970BF9CC84634C4B5"
     assert nmk.lower() not in out.lower()  # the NMK that opened them is named, not shown
-    code, out, err = run(capsys, "decrypt", str(ABB))
+    code, out, err = run(capsys, "decrypt", str(abb))
     assert code == 0 and "CM_GET_KEY.CNF" in out and "CRC ok" in out
 
 
-@needs_abb
-def test_decrypt_given_key_only(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "decrypt", str(ABB), "--no-disclosed", "--password", "HomePlugAV")
+def test_decrypt_given_key_only(capsys: pytest.CaptureFixture[str], abb: Path) -> None:
+    code, out, err = run(capsys, "decrypt", str(abb), "--no-disclosed", "--password", "HomePlugAV")
     assert code == 1 and out.count("NOT decrypted") == 2 and "no key authenticates" in out
-    code, out, err = run(capsys, "decrypt", str(ABB), "--no-disclosed", "--nmk", "8F66002D1A0C41B970BF9CC84634C4B5")
+    code, out, err = run(capsys, "decrypt", str(abb), "--no-disclosed", "--nmk", "8F66002D1A0C41B970BF9CC84634C4B5")
     assert code == 0 and "decrypted with --nmk #1" in out
 
 
