@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from plcstack.codec import messages as _messages  # noqa: F401 - registers the declarations
 from plcstack.codec.errors import DecodeError, EncodeError
-from plcstack.codec.layout import Short, decode_partial, encode_partial
+from plcstack.codec.layout import FramePrefix, Short, decode_partial, encode_partial, frame_decoder
 from plcstack.codec.mac import parse_mac as mac_bytes
 from plcstack.codec.names import (
     ETHERTYPE_HOMEPLUG_1_0,  # noqa: F401 - re-exported
@@ -339,20 +339,51 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
 
 # ----------------------------------------------------------------------------- frame decode
 
-# Fast path: untagged, unfragmented frames of declared types, dispatched on the five raw octets
-# ethertype + MMV + MMTYPE.  Value: (MMENTRY offset, MMV, MMTYPE, {OUI: (decode, oui)}).
-_FastEntry = tuple[int, int, int, dict[Any, tuple[Any, Any]]]
-_FAST: dict[bytes, _FastEntry] = {}
+# Fast path: untagged frames of declared types whose FMI octet 3 is zero (not fragmented), dispatched
+# on the five raw octets ethertype + MMV + MMTYPE to a decoder generated per declaration that reads
+# the header and the first fixed fields in one struct call.  Anything it refuses (returns None or
+# raises Short) takes the general path below, which applies every rule.
+_FAST: dict[bytes, Any] = {}
+
+
+def _fast_decoder(mmv: int, mmtype: int, oui: bytes | None, mdef: MessageDef) -> Any:
+    checks = []
+    fmt = "6s6s5x"  # ODA, OSA; ethertype, MMV, MMTYPE matched by the table key
+    targets = ["h_dst", "h_src"]
+    if mmv:
+        checks.append("    if end - o < 19 or buf[o + 17]: return None")  # NF_MI/FN_MI set: the general path decides
+        fmt += "xB"
+        targets.append("h_fmi")
+    if oui is not None:
+        at = 17 + (2 if mmv else 0)
+        checks.append(f"    if buf[o + {at}:o + {at + 3}] != OUI: return None")
+        fmt += "3x"
+    fmi = "h_fmi" if mmv else "None"
+    result = f"_new(FRAME, (h_dst, h_src, (), {mmv}, {mmtype}, {fmi}, OUI, {{msg}}, buf[p:end], None, None))"
+    return frame_decoder(mdef.layout, FramePrefix(fmt, tuple(targets), tuple(checks), result),
+                         {"FRAME": Frame, "OUI": oui})
+
+
+def _first_of(decoders: list[Any]) -> Any:
+    def decode(buf: bytes, o: int, end: int) -> Frame | None:
+        for d in decoders:
+            f = d(buf, o, end)
+            if f is not None:
+                return f  # type: ignore[no-any-return]
+        return None
+
+    return decode
 
 
 def _build_fast_table() -> None:
+    per_key: dict[bytes, list[Any]] = {}
     for (mmv, mmtype, oui), mdef in _KEYS.items():
         if 0x8000 <= mmtype < 0xA000:
             continue  # manufacturer range: OUI presence depends on the octets themselves
         key = struct.pack("<HBH", 0xE188, mmv, mmtype)  # 88 E1, MMV, MMTYPE little-endian
-        hlen = 14 + (3 if mmv == 0 else 5) + (3 if oui is not None else 0)
-        entry = _FAST.setdefault(key, (hlen, mmv, mmtype, {}))
-        entry[3][oui] = (mdef.layout.decode, oui)
+        per_key.setdefault(key, []).append(_fast_decoder(mmv, mmtype, oui, mdef))
+    for key, decoders in per_key.items():
+        _FAST[key] = decoders[0] if len(decoders) == 1 else _first_of(decoders)
 
 
 _build_fast_table()
@@ -370,21 +401,14 @@ def decode_frame(buf: bytes | bytearray | memoryview, offset: int = 0, end: int 
         offset, end = 0, len(buf)
     elif end is None:
         end = len(buf)
-    entry = _FAST.get(buf[offset + 12:offset + 17])
-    if entry is not None:
-        hlen, mmv, mmtype, ouis = entry
-        p = offset + hlen
-        if p <= end and (mmv == 0 or buf[offset + 17] == 0):
-            hit = ouis.get(buf[p - 3:p] if mmtype >= 0xA000 else None)
-            if hit is not None:
-                try:
-                    msg, q = hit[0](buf, p, end)
-                except Short:
-                    pass  # truncated: the general path says what is missing
-                else:
-                    return _new(Frame, (buf[offset:offset + 6], buf[offset + 6:offset + 12], (), mmv, mmtype,
-                                        None if mmv == 0 else buf[offset + 18], hit[1], msg, buf[q:end], None,
-                                        None))
+    fast = _FAST.get(buf[offset + 12:offset + 17])
+    if fast is not None:
+        try:
+            frame = fast(buf, offset, end)
+        except Short:
+            frame = None  # truncated: the general path says what is missing
+        if frame is not None:
+            return frame  # type: ignore[no-any-return]
     return _decode_general(buf, offset, end)
 
 
