@@ -17,60 +17,56 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from plcstack.codec import messages
 from plcstack.codec.codes import Peks
-from plcstack.codec.layout import Layout, compile_layout
-from plcstack.codec.registry import definition_of
+from plcstack.codec.errors import DecodeError
 from plcstack.keys import crypto
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
 from plcstack.keys.rng import RandomBytes, random_nibble
 from plcstack.keys.secret import KeyLike, reveal
 
-# The clear header is the declared CM_ENCRYPTED_PAYLOAD.IND layout (plcstack.codec.messages) up to its
-# encrypted part: one declaration for the codec, the scapy and construct layers and this module.
-_IND_FIELDS = definition_of(messages.CM_ENCRYPTED_PAYLOAD_IND).fields
-_HEADER_LAYOUT: Layout = compile_layout(Layout("PayloadHeaderFields", _IND_FIELDS[:-1]))
-assert _IND_FIELDS[-1].name == "encrypted" and _HEADER_LAYOUT.struct is not None
-_HEADER: struct.Struct = _HEADER_LAYOUT.struct
-HEADER_LEN = _HEADER.size  # 24
+# The clear header is declared once, in plcstack.codec.messages (ENCRYPTED_PAYLOAD_HEADER, also the start
+# of CM_ENCRYPTED_PAYLOAD_IND): the codec, the scapy and construct layers and this module share it.
+_LAYOUT = messages.ENCRYPTED_PAYLOAD_HEADER
+assert _LAYOUT.fixed_size is not None
+HEADER_LEN: int = _LAYOUT.fixed_size  # 24
 MAX_FILLER = 15
-_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN (inside the encrypted part, not a declared message)
+_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN: inside the encrypted part, no message of its own
+_HeaderTuple: Any = _LAYOUT.cls  # the generated tuple: peks, avln_status, pid, prn, pmn, iv, length
 
 
-@dataclass(frozen=True)
-class PayloadHeader:
-    """The 24 clear bytes at the start of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY."""
+class PayloadHeader(_HeaderTuple):  # type: ignore[misc]
+    """The 24 clear bytes at the start of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY.
 
-    peks: int
-    avln_status: int
-    pid: int
-    prn: int
-    pmn: int
-    iv: bytes  # AES-CBC IV, or a UUID when peks == Peks.NO_KEY
-    length: int  # length of the encapsulated MM in bytes
+    ``iv`` is the AES-CBC IV, or a UUID when ``peks == Peks.NO_KEY``; ``length`` that of the inner MM.
+    """
+
+    __slots__ = ()
 
     @property
     def encrypted(self) -> bool:
-        return self.peks != Peks.NO_KEY
+        return bool(self.peks != Peks.NO_KEY)
 
     def pack(self) -> bytes:
         if len(self.iv) != 16:
             raise PayloadFormatError(f"IV must be 16 bytes, got {len(self.iv)}")
-        return _HEADER.pack(self.peks, self.avln_status, self.pid, self.prn, self.pmn, self.iv, self.length)
+        return _LAYOUT.pack(self)
 
     @classmethod
     def unpack(cls, mmentry: bytes) -> PayloadHeader:
-        if len(mmentry) < HEADER_LEN:
+        try:
+            return cls(*_LAYOUT.unpack(mmentry))
+        except DecodeError:
             raise PayloadFormatError(
                 f"CM_ENCRYPTED_PAYLOAD MMENTRY needs {HEADER_LEN} bytes of header, got {len(mmentry)}"
-            )
-        return cls(*_HEADER.unpack_from(mmentry))
+            ) from None
 
     @classmethod
     def of(cls, message: object) -> PayloadHeader:
         """The header fields of a decoded ``CM_ENCRYPTED_PAYLOAD_IND`` message."""
-        return cls(*(getattr(message, f.name) for f in _HEADER_LAYOUT.fields))
+        return cls(*(getattr(message, f.name) for f in _LAYOUT.fields))
 
 
 @dataclass(frozen=True)

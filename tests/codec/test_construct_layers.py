@@ -80,14 +80,16 @@ def test_conditional_and_counted_fields() -> None:
     _, body = C.parse_frame(nonce_only)
     assert body is not None and body.key_type == 5 and body.new_key is None
     assert check(nonce_only, "nonce-only CM_SET_KEY.REQ")
-    s = C.STRUCTS["VS_MFG_STRING_CNF"]
-    assert s.parse(b"\x00\x03abcPADDING").string == b"abc"
-    with pytest.raises(construct.StreamError):
-        s.parse(b"\x00\x09abc")  # shorter than its count: construct's error, our decoder marks it truncated
-    rnd = random.Random(1)
-    groups = bytes(rnd.randrange(256) for _ in range(58))
+    # CM_ATTEN_PROFILE.IND: aag counted by num_groups (ISO 15118-3)
+    groups = bytes(random.Random(1).randrange(256) for _ in range(58))
     msg = messages.CM_ATTEN_PROFILE_IND(pev_mac=bytes(6), num_groups=58, aag=groups)
-    assert check(encode_frame(make_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01", msg)), "CM_ATTEN_PROFILE.IND")
+    data = encode_frame(make_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01", msg))
+    assert check(data, "CM_ATTEN_PROFILE.IND")
+    _, body = C.parse_frame(data)
+    assert body is not None and body.aag == groups
+    with pytest.raises(construct.StreamError):  # ends inside its count: construct's error (we flag it truncated)
+        C.parse_frame(data[:40])
+    assert decode_frame(data[:40]).truncated
 
 
 def test_undeclared_and_fragments_have_no_body() -> None:
