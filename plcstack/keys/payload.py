@@ -1,8 +1,8 @@
-"""CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level, codec-free.
+"""CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level: MMENTRY bytes in, MMENTRY bytes out.
 
 MMENTRY layout (``docs/keys.md``: HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
 
-    clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)
+    clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)   (codec declaration)
     AES-128-CBC:      RF(0..15) MM(LEN) CRC32(MM, 4 LE) PID(1) PRN(2 LE) PMN(1) PADDING(0..15) RF_LEN(1)
 
 ``MM`` is the whole inner Ethernet frame (ODA, OSA, ethertype, MMV, MMTYPE, FMI, MMENTRY) without
