@@ -55,6 +55,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..avln.rules import DEFAULT_LONE_POLICY, CcoMode, LonePolicy
 from ..codec.mac import format_mac
 
 GRIDS = ("TN", "TT", "IT")
@@ -121,6 +122,7 @@ class Node:
     mac: bytes = b""
     noise_dbm_hz: float = -105.0  # charger's conducted emission at its terminals while charging [E]
     gateway_policy: str | None = None  # None: the site default
+    cco_mode: str = "auto"  # the PIB's CCo selection: auto, always or never (rule book CcoMode)
 
     @property
     def is_gateway(self) -> bool:
@@ -165,6 +167,7 @@ class SiteParams:
     daily_bytes: float = 3e6  # vendor manual: about 3 MB a day per charger
     mqtt_keepalive_s: float = 60.0  # [E] typical; broker drops a dead client after 1.5x (MQTT 3.1.1)
     rtt_s: float = 0.08  # [E] charger <-> backend round trip
+    lone_policy: str = DEFAULT_LONE_POLICY.value  # rule book: a station hearing only other AVLNs becomes CCo
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,7 @@ def mac_for(name: str, kind: str) -> bytes:
 _PARAM_FIELDS = {f for f in SiteParams.__dataclass_fields__}
 _NODE_KEYS = {
     "name", "cable", "at_m", "phase", "wifi_rssi_dbm", "bridge", "network_password", "charging",
-    "technology", "cco_capability", "mac", "noise_dbm_hz", "gateway_policy",
+    "technology", "cco_capability", "mac", "noise_dbm_hz", "gateway_policy", "cco_mode",
 }
 _CABLE_KEYS = {"name", "type", "length_m", "end_load_ohm"}
 _SERIES_KEYS = {"cable", "at_m", "insertion_loss_db", "kind"}
@@ -321,6 +324,8 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
         raise SiteError(f"[site]: gateway_policy must be one of {GATEWAY_POLICIES}")
     if params.background not in ("quiet", "noisy"):
         raise SiteError("[site]: background must be 'quiet' or 'noisy'")
+    if params.lone_policy not in {x.value for x in LonePolicy}:
+        raise SiteError(f"[site]: lone_policy must be one of {[x.value for x in LonePolicy]}")
 
     cables = []
     for i, c in enumerate(data.get("cable", [])):
@@ -374,6 +379,9 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
             bridge = bool(t.get("bridge", False))
             if bridge and kind == "charger" and rssi is None:
                 raise SiteError(f"{where}: a bridge charger needs wifi_rssi_dbm (its Wi-Fi uplink)")
+            mode = str(t.get("cco_mode", "auto"))
+            if mode not in {x.value for x in CcoMode}:
+                raise SiteError(f"{where}: cco_mode must be one of {[x.value for x in CcoMode]}")
             mac = bytes.fromhex(str(t["mac"]).replace(":", "")) if "mac" in t else mac_for(str(t["name"]), kind)
             if len(mac) != 6:
                 raise SiteError(f"{where}: mac must have 6 octets")
@@ -386,6 +394,7 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
                 technology=tech,
                 cco_capability=int(t.get("cco_capability", 2 if kind == "plc_module" else 1)),
                 mac=mac, noise_dbm_hz=_number(t, "noise_dbm_hz", where, -105.0), gateway_policy=policy,
+                cco_mode=mode,
             ))
     node_names = [n.name for n in nodes]
     if len(set(node_names)) != len(node_names):
@@ -449,7 +458,8 @@ def site_to_dict(site: Site) -> dict[str, Any]:
         d = {"name": n.name, "cable": n.cable, "at_m": n.at_m,
              "phase": n.phase[:-2] if n.phase.endswith("-N") else n.phase,
              "network_password": n.network_password, "technology": n.technology,
-             "cco_capability": n.cco_capability, "mac": n.mac.hex(), "noise_dbm_hz": n.noise_dbm_hz}
+             "cco_capability": n.cco_capability, "mac": n.mac.hex(), "noise_dbm_hz": n.noise_dbm_hz,
+             "cco_mode": n.cco_mode}
         if n.wifi_rssi_dbm is not None:
             d["wifi_rssi_dbm"] = n.wifi_rssi_dbm
         if n.gateway_policy is not None:
