@@ -320,7 +320,8 @@ class Engine:
         valid = (gw_active[None, :] & (cco[gws][None, :] == cco[looped][:, None])
                  & (gws[None, :] != looped[:, None]))
         quality = wifi.vendor_quality(self.rssi_mean[gws] + self.rssi_ou[gws])
-        col = last_arrivals(self.gw_rates.base[looped], valid, self.is_module[gws], quality, self.rng)
+        self.gw_rates.refresh()
+        col = last_arrivals(self.gw_rates.up[looped], valid, self.is_module[gws], quality, self.rng)
         last = np.where(col >= 0, gws[np.maximum(col, 0)], self.uplink[looped])
         prev = self.learned[looped]
         self.learned[looped] = last
@@ -329,7 +330,7 @@ class Engine:
             self.stats[i].l2_flaps += 1
             self._charge(t, i, "l2-path")
             self.timeline.append((t, i, "l2", self.site.nodes[g].name))
-            if self.gw_rates.base[i, self.gw_col_of[g]] < self.p.min_rate_mbps:
+            if self.gw_rates.down[i, self.gw_col_of[g]] < self.p.min_rate_mbps:
                 # the router now sends to a bridge that cannot reach us: down until we speak again
                 self.outage_until[i] = max(self.outage_until[i], self.next_bcast[i])
 

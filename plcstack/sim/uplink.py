@@ -33,36 +33,59 @@ WIFI_DELAY_MEAN_S = 2e-3  # 2.4 GHz one-hop delay at good RSSI, grows as the MCS
 
 
 class GatewayRates:
-    """(N, G) coded PHY rates from every node to every gateway, fading-adjusted."""
+    """(N, G) coded PHY rates between every node and every gateway, fading-adjusted.
+
+    A charger's link to its gateway carries its data one way and the TCP acknowledgements (and any
+    download) the other, so the rate that counts is the slower direction: a charging vehicle's
+    emission, strongest at the charger's own modem, cuts the gateway -> charger direction first.
+    Each direction is recomputed only when its receiver's noise changed.
+    """
 
     def __init__(self, phys: SitePhysics, gateways: np.ndarray) -> None:
         self.phys = phys
         self.gws = np.asarray(gateways, dtype=np.intp)
         n, g = phys.n, self.gws.size
+        self.up = np.zeros((n, g))  # node -> gateway
+        self.down = np.zeros((n, g))  # gateway -> node
+        self.up_loaded = np.zeros((n, g))
+        self.down_loaded = np.zeros((n, g))
+        self.up_version = np.full(g, -1, dtype=np.int64)
+        self.down_version = np.full((n, g), -1, dtype=np.int64)
         self.base = np.zeros((n, g))
         self.sens = np.zeros((n, g))
-        self.top = np.zeros((n, g))
-        self.version = np.full(g, -1, dtype=np.int64)
         self.pair_i = np.repeat(np.arange(n), g)
         self.pair_g = np.tile(self.gws, n)
         self.not_self = np.arange(n)[:, None] != self.gws[None, :]
+        techs = [[phys.link_tech(i, int(gw)) for gw in self.gws] for i in range(n)]
+        self.top = np.array([[phys.max_rate_mbps(t) for t in row] for row in techs]).reshape(n, g)
+        fec = np.array([[0.0 if t == "GP" else (phy.FEC_AV2 if t == "AV2" else phy.FEC_AV) for t in row]
+                        for row in techs]).reshape(n, g)
+        # about one bit per loaded carrier per 3 dB of SNR (a QAM step of 2 bits needs ~6 dB)
+        self.mbps_per_carrier_db = fec / 3.0 / phy.AV_SYMBOL_S / 1e6
 
     def refresh(self) -> None:
-        """Recompute the columns of gateways whose receiver noise changed since the last call."""
+        """Recompute the directions whose receiver noise changed since the last call."""
         phys = self.phys
+        nv = phys.noise_version
+        others = np.arange(phys.n)
+        changed = False
         for col, g in enumerate(self.gws):
-            if self.version[col] == phys.noise_version[g]:
-                continue
-            tx = np.flatnonzero(np.arange(phys.n) != g)
-            rate, _, loaded = phys.rates_into(int(g), tx)
-            techs = [phys.link_tech(int(i), int(g)) for i in tx]
-            top = np.array([phys.max_rate_mbps(te) for te in techs])
-            fec = np.array([0.0 if te == "GP" else (phy.FEC_AV2 if te == "AV2" else phy.FEC_AV) for te in techs])
-            self.base[tx, col] = rate
-            self.top[tx, col] = top
-            # about one bit per loaded carrier per 3 dB of SNR (a QAM step of 2 bits needs ~6 dB)
-            self.sens[tx, col] = loaded * (1.0 / 3.0) * fec / phy.AV_SYMBOL_S / 1e6
-            self.version[col] = phys.noise_version[g]
+            tx = others[others != g]
+            if self.up_version[col] != nv[g]:
+                rate, _, loaded = phys.rates_into(int(g), tx)
+                self.up[tx, col], self.up_loaded[tx, col] = rate, loaded
+                self.up_version[col] = nv[g]
+                changed = True
+            stale = tx[self.down_version[tx, col] != nv[tx]]
+            if stale.size:
+                rate, _, loaded = phys.rates_from(int(g), stale)
+                self.down[stale, col], self.down_loaded[stale, col] = rate, loaded
+                self.down_version[stale, col] = nv[stale]
+                changed = True
+        if changed:
+            slower_down = self.down < self.up
+            self.base = np.where(slower_down, self.down, self.up)
+            self.sens = np.where(slower_down, self.down_loaded, self.up_loaded) * self.mbps_per_carrier_db
 
     def rates(self, t: float, fading_db: np.ndarray) -> np.ndarray:
         """Rates (Mbit/s) moved by ``fading_db`` (N*G,), never beyond what the tone maps allow."""
