@@ -139,7 +139,7 @@ def multipath_response(
     complex ndarray with the shape of ``freq_hz``.
 
     Source: Zimmermann & Dostert, IEEE Trans. Commun. 50(4), 2002, eq. (8) [L]; regression
-    values in simulator.md section 3.1 [D].
+    values in docs/sim-channel.md [D].
     """
     f = np.asarray(freq_hz, dtype=float)
     g = np.asarray(gains, dtype=float)
@@ -226,7 +226,7 @@ def _copper_two_wire(area_mm2: float, insulation_mm: float, tan_delta: float = 0
 
 
 # PVC insulation thickness per cross-section (mm), IEC 60227 / 60502 style values [L];
-# 2.5 -> 0.8 and 6 -> 1.0 are the simulator.md section 3.2 table values [D].
+# 2.5 -> 0.8 and 6 -> 1.0 are the docs/sim-channel.md table values [D].
 _CU_INSULATION_MM: dict[float, float] = {
     1.5: 0.7, 2.5: 0.8, 4: 0.8, 6: 1.0, 10: 1.0, 16: 1.0, 25: 1.2, 35: 1.2,
 }
@@ -494,7 +494,7 @@ def series_element_abcd(insertion_loss_db: np.ndarray | float, z_ref_ohm: float 
     A symmetric resistive pad with image impedance ``z_ref_ohm`` and loss IL dB:
     K = 10^(IL/20); ABCD = [[ (K+1/K)/2, z (K-1/K)/2 ], [ (K-1/K)/(2z), (K+1/K)/2 ]].
     Between z_ref terminations its insertion loss is exactly IL.  Values [E] 0-20 dB
-    (SmallNetBuilder AFCI test ~50 -> ~15 Mbps, simulator.md section 3.3 [V page]).
+    (SmallNetBuilder AFCI test ~50 -> ~15 Mbps, docs/sim-channel.md [V page]).
     """
     il = np.asarray(insertion_loss_db, dtype=float)
     kk = 10.0 ** (il / 20.0)

@@ -128,8 +128,9 @@ class Engine:
         configs, self.nid_hex = _station_configs(site)
         self.formation = AvlnFormation(configs, self.phys, self._fading, self.rng,
                                        rules.LonePolicy(self.p.lone_policy), self.p.mains_hz,
-                                       self.p.fading_sigma_db, self)
+                                       self.p.fading_sigma_db, self.p.fading_tau_s, self)
         self.gw_rates = GatewayRates(self.phys, self.gw_cols)
+        self._gw_pairs: np.ndarray | None = None  # flat fading indices of the (node, gateway) pairs
 
     # -- set-up -------------------------------------------------------------------------------------
     def _init_roles(self) -> None:
@@ -184,6 +185,8 @@ class Engine:
     def fading(self, value: LinkFading) -> None:  # tests replace the fading process
         self._fading = value
         self.formation.fading = value
+        self.formation.noise_changed()  # cached pair indices belong to the old process
+        self._gw_pairs = None
 
     # -- formation state, as the engine reads it ------------------------------------------------------
     @property
@@ -260,7 +263,9 @@ class Engine:
         """(N, G) fading-adjusted PHY rates from every node to every gateway; 0 where unusable
         (other AVLN, not associated yet, gateway down, below ``min_rate_mbps``)."""
         gws = self.gw_cols
-        rate = self.gw_rates.rates(t, self._fading.at(self.gw_rates.pair_i, self.gw_rates.pair_g, t))
+        if self._gw_pairs is None:
+            self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g)
+        rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs, t))
         cco = self.cco_of
         valid = ((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
                  & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)

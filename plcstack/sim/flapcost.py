@@ -1,4 +1,4 @@
-"""What one flap costs a charger: outage seconds and extra bytes (simulator.md §6.8).
+"""What one flap costs a charger: outage seconds and extra bytes (docs/sim-network.md).
 
 Each function returns plain numbers and names its source.  The engine charges these costs to the
 node that flapped; ``summary.json`` reports them against the charger's ~3 MB/day budget.

@@ -60,13 +60,14 @@ class AvlnFormation:
 
     def __init__(self, stations: Sequence[StationConfig], phys: SitePhysics, fading: LinkFading,
                  rng: np.random.Generator, lone_policy: rules.LonePolicy, mains_hz: float,
-                 fading_sigma_db: float, events: FormationEvents) -> None:
+                 fading_sigma_db: float, fading_tau_s: float, events: FormationEvents) -> None:
         self.st = list(stations)
         self.n = n = len(stations)
         self.phys, self.fading, self.rng, self.events = phys, fading, rng, events
         self.lone_policy = lone_policy
         self.beacon_period_s = 2.0 / mains_hz  # two mains cycles (docs/sim-models.md)
         self.band_db = AT_RISK_SIGMAS * fading_sigma_db + 1.0
+        self.fading_sigma_db, self.fading_tau_s = fading_sigma_db, fading_tau_s
         self.nid = np.array([s.nid_index for s in stations], dtype=np.intp)
         self.by_mac = {s.mac: i for i, s in enumerate(stations)}
         self.cco_of = np.full(n, -1, dtype=np.intp)  # the CCo a node is associated with (itself for a CCo)
@@ -79,7 +80,11 @@ class AvlnFormation:
         self._merge_pairs = np.zeros((0, 2), dtype=np.intp)
         self._merge_dirty = True
         self._at_risk = np.zeros(0, dtype=np.intp)
+        self._risk_base = np.zeros(0)
+        self._risk_pairs = np.zeros(0, dtype=np.intp)
+        self._risk_next = np.zeros(0)
         self._risk_dirty = True
+        self._detect_s = rules.beacon_loss_detection_s()
         self._idx = np.arange(n)
 
     # -- hearing ---------------------------------------------------------------------------------
@@ -229,39 +234,64 @@ class AvlnFormation:
         self.is_cco[c] = False
         members = self._idx[(self.cco_of == c) & (self._idx != c)]
         self.lost_since[members] = t
-        self._merge_dirty = True
+        self._merge_dirty = self._risk_dirty = True
         self.rediscover(t, c, "CCo handover to a stronger CCo of the same NID")
         self.scan_due(t)
 
     # -- beacon supervision -----------------------------------------------------------------------
-    def supervise(self, t: float, step: float) -> None:
-        """Stations whose CCo's beacons stay below 0 dB for the rule book's detection time rediscover."""
-        if self._risk_dirty:
-            sta = self._idx[(self.cco_of >= 0) & ~self.is_cco]
-            base = self.phys.margins(self.cco_of[sta], sta)
-            risky = (base < self.band_db) | ~self.is_cco[self.cco_of[sta]] | ~np.isnan(self.lost_since[sta])
-            self._at_risk = sta[risky]
-            self._risk_dirty = False
-        sta = self._at_risk
-        if not sta.size:
-            return
-        sta = sta[(self.cco_of[sta] >= 0) & ~self.is_cco[sta]]
+    def _rebuild_risk(self) -> None:
+        """The stations whose CCo's beacon margin is within reach of the fading (or already lost)."""
+        sta = self._idx[(self.cco_of >= 0) & ~self.is_cco]
         ccos = self.cco_of[sta]
-        margin = self.phys.margins(ccos, sta) + self.fading.at(sta, ccos, t)
-        margin[~self.is_cco[ccos]] = -np.inf  # the CCo resigned: no beacons at all
+        base = self.phys.margins(ccos, sta)
+        base = np.where(self.is_cco[ccos], base, -np.inf)  # the CCo resigned: no beacons at all
+        risky = (base < self.band_db) | ~np.isnan(self.lost_since[sta])
+        self._at_risk = sta[risky]
+        self._risk_base = base[risky]
+        self._risk_pairs = self.fading.pair_index(self._at_risk, ccos[risky])
+        self._risk_dirty = False
+
+    def _next_look(self, t: float, margin: np.ndarray) -> np.ndarray:
+        """When each pair must be looked at again: a margin m > 0 dB cannot reach 0 dB before the OU
+        process's change has a standard deviation of m / AT_RISK_SIGMAS, i.e. after
+        dt = -tau/2 ln(1 - (m / (AT_RISK_SIGMAS sigma))^2); pairs at or below 0 dB are looked at every step."""
+        sigma, tau = self.fading_sigma_db, self.fading_tau_s
+        if sigma <= 0:
+            return np.where(margin > 0, np.inf, t)
+        x = np.clip(margin / (AT_RISK_SIGMAS * sigma), 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            dt = -0.5 * tau * np.log1p(-x * x)
+        return np.where(margin > 0, t + dt, t)
+
+    def supervise(self, t: float, step: float) -> None:
+        """Stations whose CCo's beacons stay below 0 dB for the rule book's detection time rediscover.
+
+        Each at-risk pair is looked at only when its fading could have brought it to 0 dB since the
+        last look (:meth:`_next_look`), so the per-step cost is the pairs near the threshold."""
+        if self._risk_dirty:
+            self._rebuild_risk()
+            self._risk_next = np.full(self._at_risk.size, -np.inf)
+        due = np.flatnonzero(self._risk_next <= t)
+        if not due.size:
+            return
+        sta = self._at_risk[due]
+        margin = self._risk_base[due] + self.fading.at_index(self._risk_pairs[due], t)
+        self._risk_next[due] = self._next_look(t, margin)
         bad = margin < 0.0
-        newly = bad & np.isnan(self.lost_since[sta])
+        lost = self.lost_since[sta]
+        newly = bad & np.isnan(lost)
         if newly.any():
             prev, cur = self.prev_margin[sta[newly]], margin[newly]
             # interpolate the crossing between the two samples for tick-accurate detection
             with np.errstate(invalid="ignore", divide="ignore"):
                 frac = np.where(np.isfinite(prev) & np.isfinite(cur) & (prev > 0), prev / (prev - cur), 1.0)
-            self.lost_since[sta[newly]] = t - step + np.clip(frac, 0.0, 1.0) * step
-        self.lost_since[sta[~bad]] = np.nan
+            lost[newly] = t - step + np.clip(frac, 0.0, 1.0) * step
+        lost[~bad] = np.nan
+        self.lost_since[sta] = lost
         self.prev_margin[sta] = margin
-        detect = rules.beacon_loss_detection_s()
-        expired = sta[bad & (t - self.lost_since[sta] >= detect - 1e-9)]
-        for s in expired:
-            s = int(s)
-            self.rediscover(float(self.lost_since[s] + detect), s,
-                            f"beacon loss {rules.REDISCOVERY_TICKS} x {rules.BEACON_LOSS_TICK_S * 1000:g} ms")
+        expired = bad & (t - lost >= self._detect_s - 1e-9)
+        if expired.any():
+            for s in sta[expired]:
+                s = int(s)
+                self.rediscover(float(self.lost_since[s] + self._detect_s), s,
+                                f"beacon loss {rules.REDISCOVERY_TICKS} x {rules.BEACON_LOSS_TICK_S * 1000:g} ms")

@@ -40,7 +40,7 @@ def cycle_time_us(payload_us: np.ndarray | float, cw: int = 8) -> np.ndarray:
     """Duration (us) of one saturated single-flow transmission cycle.
 
     PRS (2 slots) + mean backoff ((CW-1)/2 slots) + preamble + FC + payload + RIFS + SACK
-    + CIFS  (simulator.md section 5.6 [D]).
+    + CIFS  (docs/sim-mac.md [D]).
     """
     p = np.asarray(payload_us, dtype=float)
     backoff = (cw - 1) / 2.0 * PRS_SLOT_US

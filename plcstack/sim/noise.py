@@ -116,7 +116,7 @@ def narrowband_noise_dbm_per_hz(
     sigma = (hi-lo)/4 (so ~95 % of its shape lies inside the band) and a peak of
     ``base_dbm_hz + level_above_db`` (per band if a sequence).  Returns only the
     interference (power-sum it with the background yourself); -inf far from all bands.
-    Model [E] (10-30 dB above background, simulator.md section 4.2); bands [L].
+    Model [E] (10-30 dB above background, docs/sim-noise.md); bands [L].
     """
     f_mhz = np.asarray(freq_hz, dtype=float) / 1e6
     base = np.asarray(base_dbm_hz, dtype=float)

@@ -1,6 +1,6 @@
 """The site description: a TOML file of cable runs, chargers and PLC modules.
 
-Minimum (the issue's example) plus optional knobs, every one with a default::
+A minimal site plus optional knobs, every one with a default::
 
     [site]
     grid = "TN"                 # TN, TT or IT

@@ -2,7 +2,7 @@
 
 The site is a tree: the distribution board is the root, each cable run a line from the board
 (0 m) to its far end, and every node (charger modem, PLC module) a shunt tap at its position.
-The bottom-up transmission-line method (simulator.md §3.2; ns-3 PLC) gives the voltage at every
+The bottom-up transmission-line method (docs/sim-channel.md; ns-3 PLC) gives the voltage at every
 point of the tree for a source anywhere.  It is kept cheap with one observation:
 
     along a line section from point ``a`` to point ``b`` (the source behind ``a``), the voltage
@@ -22,12 +22,12 @@ connected to a matched load, negative for loss.  The node coupling loss (both en
 cross-phase / cross-pair factor are included.  ``gain_db[i, i]`` is the self-coupling used for a
 charger's own emission into its own modem.
 
-Cross-phase and cross-pair coupling [E] (simulator.md §3.3): a differential signal on the pair
+Cross-phase and cross-pair coupling [E] (docs/sim-channel.md): a differential signal on the pair
 (a, b) leaves the other conductors at a potential ``x`` times the mean of the driven pair.  On
 TN/TT the modem couples phase-N and N is the earthed reference (V_N = 0, V_L = 1), so another phase
 sees ``x / 2``; ``x`` is set so that this equals ``cross_phase_loss_db``.  On an IT grid the pair
 is driven balanced (+1/2, -1/2, nothing earthed), so the undriven conductor sits at the mean, 0,
-and a pair sharing one conductor sees exactly 1/2: -6.02 dB, the "half-shared path" of §3.3,
+and a pair sharing one conductor sees exactly 1/2: -6.02 dB, the "half-shared path" of docs/sim-channel.md,
 whatever the capacitive coupling.
 """
 

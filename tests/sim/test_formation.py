@@ -48,8 +48,14 @@ class _CutAfter:
     def __init__(self, t_cut: float) -> None:
         self.t_cut = t_cut
 
+    def pair_index(self, i, j):
+        return np.minimum(i, j) * 1000 + np.maximum(i, j)
+
+    def at_index(self, k, t):
+        return np.full(np.shape(k), 0.0 if t < self.t_cut else -500.0)
+
     def at(self, i, j, t):
-        return np.full(np.shape(i), 0.0 if t < self.t_cut else -500.0)
+        return self.at_index(self.pair_index(i, j), t)
 
 
 def test_beacon_loss_reaction_time() -> None:
@@ -58,7 +64,8 @@ def test_beacon_loss_reaction_time() -> None:
     An abrupt cut is only known to the sample step, so this runs at the beacon-loss tick (0.2 s);
     the default 1 s step interpolates the crossing of the (continuous) fading process instead.
     """
-    site = small_site((1, 2), ("02:00:00:00:00:01", "02:00:00:00:00:02"), fading_sigma_db=40.0)
+    # a very short fading correlation time makes the engine look at the link every step
+    site = small_site((1, 2), ("02:00:00:00:00:01", "02:00:00:00:00:02"), fading_sigma_db=40.0, fading_tau_s=1e-3)
     eng = Engine(site, hours=60 / 3600, step_s=flapcost.BEACON_LOSS_TICK_S)
     t_cut = 20.3
     eng.fading = _CutAfter(t_cut)
