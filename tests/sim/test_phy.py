@@ -140,3 +140,13 @@ def test_afci_series_element_drop_smallnetbuilder() -> None:
 def test_beacon_period_two_mains_cycles() -> None:
     assert phy.BEACON_PERIOD_S(50.0) == pytest.approx(0.040, abs=1e-4)
     assert phy.BEACON_PERIOD_S(60.0) == pytest.approx(0.0333, abs=1e-4)
+
+
+def test_green_phy_receive_limit_of_pyplc() -> None:
+    """pyPLC: a 400 mVpp Green PHY source is still heard at 42 dB of attenuation and lost at 44 dB;
+    on a quiet bench line the limit is the receiver floor (noise.RECEIVER_FLOOR_DBM_PER_HZ)."""
+    source = noise.vpp_to_dbm_per_hz(0.4)
+    floor = noise.RECEIVER_FLOOR_DBM_PER_HZ
+    for atten, heard in ((36.0, True), (42.0, True), (46.0, False), (50.0, False)):
+        snr = np.full(1155, source - atten - floor)
+        assert bool(phy.robo_decodable(snr, "STD")) is heard, atten
