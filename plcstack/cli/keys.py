@@ -337,18 +337,21 @@ def _payload_info(p: Any) -> dict[str, Any]:
 
 @_guard
 def _run_decrypt(args: argparse.Namespace) -> int:
-    from plcstack.capture import Record, frame_to_json, summary_line
+    from plcstack.capture import CapturedFrame, record_json, summary_line
     from plcstack.codec import format_mac
     from plcstack.keys.scan import scan_capture
 
     result = scan_capture(args.capture, _candidate_keys(args), use_disclosed=not args.no_disclosed)
     failed = 0
     t0 = result.payloads[0].time if result.payloads else 0.0
+
+    def shown(p: Any) -> CapturedFrame:
+        return CapturedFrame(p.frame, round(p.time * 1e9), b"", p.inner, rel_ns=round((p.time - t0) * 1e9))
     for p in result.payloads:
         failed += p.inner is None
         if args.json:
             if p.inner is not None:
-                obj = frame_to_json(Record(p.frame, p.time, b"", p.inner, None))
+                obj = record_json(shown(p))
             else:
                 obj = {"frame": p.frame, "time": p.time, "src": format_mac(p.outer.src),
                        "dst": format_mac(p.outer.dst), "mmv": None, "mmtype": None, "name": None, "oui": None,
@@ -359,7 +362,7 @@ def _run_decrypt(args: argparse.Namespace) -> int:
             m = p.outer.message
             print(f"{p.frame:7d} CM_ENCRYPTED_PAYLOAD.IND PEKS 0x{m.peks:02X} PID {m.pid} PRN 0x{m.prn:04X} "
                   f"PMN {m.pmn}: decrypted with {p.key_source}, CRC ok")
-            print(summary_line(Record(p.frame, p.time, b"", p.inner, None), t0))
+            print(summary_line(shown(p)))
         else:
             print(f"{p.frame:7d} CM_ENCRYPTED_PAYLOAD.IND: NOT decrypted: {p.error}")
     if not args.json:
