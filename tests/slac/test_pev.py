@@ -100,7 +100,7 @@ def test_sounding_sequence_and_match_with_the_lowest_attenuation() -> None:
     kinds = [f.name for _, f in frames]
     assert kinds[:13] == ["CM_START_ATTEN_CHAR.IND"] * 3 + ["CM_MNBC_SOUND.IND"] * 10
     times = [t for t, f in frames[:13]]
-    assert all(b - a == pytest.approx(DEFAULT_TIMERS.TP_EV_batch_msg_interval) for a, b in zip(times, times[1:]))
+    assert all(b - a == pytest.approx(DEFAULT_TIMERS.TP_EV_batch_msg_interval) for a, b in zip(times, times[1:], strict=False))
     assert [f.message.cnt for _, f in frames[3:13]] == list(range(9, -1, -1))
     rsp = [f for _, f in frames if f.name == "CM_ATTEN_CHAR.RSP"]
     assert {f.dst for f in rsp} == {EVSE_HOST, OTHER_EVSE}
