@@ -67,7 +67,7 @@ class VnetHeader(NamedTuple):
 NO_VNET = VnetHeader(0, GSO_NONE, 0, 0, 0, 0)
 
 
-def internet_checksum(data: bytes | memoryview, start: int = 0) -> int:
+def internet_checksum(data: bytes | bytearray | memoryview, start: int = 0) -> int:
     """RFC 1071 one's-complement sum of ``data`` (big-endian 16-bit words), folded, *not* inverted."""
     if len(data) % 2:
         data = bytes(data) + b"\0"

@@ -38,7 +38,7 @@ from typing import TextIO
 from plcstack.emu import offload
 from plcstack.emu.config import NetworkConfig
 from plcstack.emu.events import Dropped, Event
-from plcstack.emu.powerline import PowerLine, Recorder
+from plcstack.emu.powerline import Recorder
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -144,8 +144,8 @@ class Emulator:
         self.log = log
         self.verbose = verbose
         self.t0 = time.monotonic()
-        self.powerline = PowerLine(link=network.link, latency_s=network.latency_s, start_time=self.t0,
-                                   recorder=recorder, on_event=self._on_event, record_plc=record_plc)
+        self.powerline = network.powerline(start_time=self.t0, start=False, recorder=recorder,
+                                           on_event=self._on_event, record_plc=record_plc)
         self.recorder = recorder
         self.ports: dict[bytes, RawPort] = {}
         self.errors = 0
@@ -154,13 +154,11 @@ class Emulator:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         try:
-            for i, spec in enumerate(network.modems):
-                seed = None if network.seed is None else network.seed * 1000 + i
-                modem = self.powerline.add(spec.config, start=False, seed=seed)
+            for spec in network.modems:
                 if spec.iface:
                     port = RawPort(spec.iface)
-                    self.ports[modem.mac] = port
-                    self.powerline.attach(modem.mac, self._sender(port))
+                    self.ports[spec.config.mac] = port
+                    self.powerline.attach(spec.config.mac, self._sender(port))
         except OSError:
             self.close()
             raise
@@ -271,6 +269,12 @@ class Emulator:
         for m in self.powerline.modems.values():
             for k, v in m.stats.items():
                 out[f"{m.mac.hex(':')}.{k}"] = v
+        faults = self.powerline.faults
+        if faults is not None:
+            for reason, n in sorted(faults.dropped.items()):
+                out[f"line.{reason.removeprefix('fault: ')}"] = n
+            out["line.corrupted"] = faults.corrupted
+            out["line.reordered"] = faults.reordered
         return out
 
 
