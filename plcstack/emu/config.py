@@ -26,6 +26,11 @@
     [timers]                  # optional, see plcstack.emu.modem.Timers
     beacon_s = 0.2
 
+    [[fault]]                 # optional fault injection (plcstack.emu.faults, docs/emulator.md)
+    modem = "garage"          # every link of this modem (or a = ..., b = ... for one link)
+    loss = 0.1
+    set_key_s = 5             # this modem needs 5 s to come back after a key change
+
     [[modem]]
     name = "house"
     mac = "00:b0:52:00:00:0a"
@@ -43,14 +48,21 @@
 
 from __future__ import annotations
 
+import random
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plcstack.codec import mac_bytes
+from plcstack.emu.events import Event
+from plcstack.emu.faults import Fault, FaultError, FaultInjector, fault_from_dict, modem_timer_overrides
 from plcstack.emu.link import ConstantLinkModel, LinkModel, link_model_from_config
 from plcstack.emu.modem import FACTORY_PASSWORD, ModemConfig, Timers
+
+if TYPE_CHECKING:
+    from plcstack.emu.powerline import PowerLine, Recorder
 
 DEFAULT_MAC = bytes.fromhex("00B052EE0001")
 
@@ -72,6 +84,24 @@ class NetworkConfig:
     latency_s: float = 0.0005
     seed: int | None = None
     source: str = "<built-in>"
+    faults: list[Fault] = field(default_factory=list)
+
+    def fault_injector(self) -> FaultInjector | None:
+        """The network's faults with their own seeded random stream (None without ``[[fault]]``)."""
+        if not self.faults:
+            return None
+        return FaultInjector(self.faults, random.Random(f"plcstack-faults/{self.seed or 0}"))
+
+    def powerline(self, *, start_time: float = 0.0, start: bool = True, recorder: Recorder | None = None,
+                  on_event: Callable[[bytes, Event], None] | None = None, record_plc: bool = False) -> PowerLine:
+        """A :class:`~plcstack.emu.powerline.PowerLine` with every modem of this network plugged in."""
+        from plcstack.emu.powerline import PowerLine
+
+        pl = PowerLine(link=self.link, latency_s=self.latency_s, start_time=start_time, recorder=recorder,
+                       on_event=on_event, record_plc=record_plc, faults=self.fault_injector())
+        for i, spec in enumerate(self.modems):
+            pl.add(spec.config, start=start, seed=None if self.seed is None else self.seed * 1000 + i)
+        return pl
 
 
 def default_network(iface: str | None, mac: bytes = DEFAULT_MAC, chip: str = "QCA7420") -> NetworkConfig:
@@ -172,5 +202,41 @@ def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkCo
             raise ConfigError(f"{where}: duplicate MAC {mac.hex(':')}")
         seen.add(mac)
         modems.append(ModemSpec(cfg, m.get("iface")))
+    faults = _faults(data.get("fault", []), modems, source)
+    for spec in modems:
+        extra = modem_timer_overrides(faults).get(spec.config.mac)
+        if extra:
+            spec.config.timers = replace(spec.config.timers, **extra)  # type: ignore[arg-type]
     return NetworkConfig(modems, link, float(net.get("latency_ms", 0.5)) / 1000.0,
-                         int(net["seed"]) if "seed" in net else None, source)
+                         int(net["seed"]) if "seed" in net else None, source, faults)
+
+
+def _faults(entries: Any, modems: list[ModemSpec], source: str) -> list[Fault]:
+    """``[[fault]]`` tables -> faults; modems are named by MAC or by their ``name``."""
+    by_name = {spec.config.name: spec.config.mac for spec in modems if spec.config.name}
+    known = {spec.config.mac for spec in modems}
+
+    def resolve(text: str) -> bytes:
+        if text in by_name:
+            return by_name[text]
+        try:
+            mac = mac_bytes(text)
+        except ValueError:
+            raise FaultError(f"{text!r} is neither a modem name nor a MAC") from None
+        if mac not in known:
+            raise FaultError(f"no modem {text} in this network")
+        return mac
+
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: fault must be an array of tables ([[fault]])")
+    out = []
+    for i, entry in enumerate(entries, 1):
+        try:
+            out.append(fault_from_dict(entry, resolve))
+        except FaultError as exc:
+            raise ConfigError(f"{source}: fault #{i}: {exc}") from exc
+    try:
+        modem_timer_overrides(out)
+    except FaultError as exc:
+        raise ConfigError(f"{source}: [[fault]]: {exc}") from exc
+    return out

@@ -131,6 +131,7 @@ TRANSITIONS: dict[tuple[Role, str], Role] = {
     (Role.STATION, "told to leave by the CCo"): Role.UNASSOCIATED,
     (Role.CCO, "key changed"): Role.UNASSOCIATED,
     (Role.CCO, "yielded to a stronger CCo"): Role.UNASSOCIATED,
+    (Role.UNASSOCIATED, "restart after key change"): Role.RESETTING,
     (Role.UNASSOCIATED, "reset"): Role.RESETTING,
     (Role.STATION, "reset"): Role.RESETTING,
     (Role.CCO, "reset"): Role.RESETTING,
@@ -152,12 +153,15 @@ class Timers:
     loss_beacons: int = 5  # beacons missed before a peer (or the CCo) counts as gone
     assoc_s: float = 0.5  # wait for CC_ASSOC.CNF / CM_GET_KEY.CNF before retrying
     reset_s: float = 0.5  # silent time after VS_RS_DEV / VS_FAC_DEFAULTS
+    set_key_s: float = 0.0  # silent time after a key change (CM_SET_KEY, VS_SET_KEY, push button); 0: none
     pb_window_s: float = 120.0  # push-button (MS_PB_ENC join) pairing window
 
     def __post_init__(self) -> None:
         for name in ("beacon_s", "bbt_s", "usai_s", "assoc_s", "reset_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"timer {name} must be positive")
+        if self.set_key_s < 0:
+            raise ValueError("timer set_key_s must be >= 0")
         if self.loss_beacons < 1:
             raise ValueError("loss_beacons must be at least 1")
 
@@ -709,6 +713,9 @@ class Modem:
         self.nid = bytes(nid) if nid else nid_from_nmk(self.nmk, self.security_level)
         self._emit(ev.KeyChanged(t, self.nid, via))
         self._leave(t, "key changed")
+        if self.config.timers.set_key_s > 0:  # the firmware restarts its power-line side with the new key
+            self._transition("restart after key change", t)
+            self.timers = {"reset": t + self.config.timers.set_key_s}
 
     def _leave(self, t: float, trigger: str) -> None:
         if self.role is Role.STATION and self.tei:

@@ -131,11 +131,7 @@ def replay_into_network(frames: list[tuple[float, bytes]], network: NetworkConfi
                         speed: float = 1.0, top_speed: bool = False, listen_s: float = 0.5,
                         gap_s: float = 0.001) -> Replayed:
     """Feed frames into the host port of ``modem`` (default: the first) of an in-process network."""
-    from plcstack.emu.powerline import PowerLine
-
-    pl = PowerLine(link=network.link, latency_s=network.latency_s)
-    for i, spec in enumerate(network.modems):
-        pl.add(spec.config, seed=None if network.seed is None else network.seed * 1000 + i)
+    pl = network.powerline()
     target = modem or network.modems[0].config.mac
     if target not in pl.modems:
         raise ReplayError(f"no modem {target.hex(':')} in {network.source}")
