@@ -151,8 +151,8 @@ class Failed(SlacEvent):
 
 
 @dataclass(frozen=True)
-class Restarting(SlacEvent):
-    """EV: a new matching process (new RunID) starts after TT_matching_rate."""
+class ProcessStarted(SlacEvent):
+    """EV: a matching process (new RunID) starts; ``attempt`` 2 and later follow a failed one."""
 
     attempt: int
     run_id: bytes

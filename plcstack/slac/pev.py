@@ -73,6 +73,8 @@ class PevConfig:
     leave_network: bool = True  # start with CM_SET_KEY of a private random NMK
     validate: bool = False  # CM_VALIDATE with every chosen EVSE (not only when the policy asks)
     security_level: int = 0
+    decide_early: bool = True  # decide once every EVSE that sent CM_SLAC_PARM.CNF has reported (else wait
+    #                            the whole TT_EV_atten_results)
 
     def __post_init__(self) -> None:
         if len(self.pev_id) != 17:
@@ -201,8 +203,7 @@ class PevMachine(SlacMachine):
     def _begin_process(self, now: float) -> None:
         self.attempt += 1
         p = self.process = _Process(run_id=self._rand(8), started=now, rnd=self._rand(16))
-        if self.attempt > 1:
-            self._emit(ev.Restarting(now, self.attempt, p.run_id))
+        self._emit(ev.ProcessStarted(now, self.attempt, p.run_id))
         p.num_sounds = self.timers.C_EV_match_MNBC
         self.state = PevState.PARM
         p.tries = 1
@@ -302,7 +303,7 @@ class PevMachine(SlacMachine):
     def _maybe_decide(self, now: float) -> None:
         p = self.process
         assert p is not None
-        if p.responders and set(p.responders) <= set(p.reports):
+        if self.config.decide_early and p.responders and set(p.responders) <= set(p.reports):
             self._decide(None, now)  # every EVSE that answered has reported: no need to wait longer
 
     def _decide(self, frame: Frame | None, now: float) -> None:
