@@ -32,7 +32,10 @@ def session_report(role: str, mac: bytes, trace: list[ev.SlacEvent], t0: float |
     def rel(t: float) -> float:
         return round(t - t0, 4)
 
-    steps, retries, failures, profiles = [], [], [], []
+    steps: list[dict[str, Any]] = []
+    retries: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    profiles: list[dict[str, Any]] = []
     matched = joined = decided = None
     ignored = processes = 0
     first_parm = None  # PEV: first CM_SLAC_PARM.REQ sent; EVSE: first one received
@@ -61,14 +64,16 @@ def session_report(role: str, mac: bytes, trace: list[ev.SlacEvent], t0: float |
             processes += 1
             if first_parm is None:
                 first_parm = e.t  # the EV sends its first CM_SLAC_PARM.REQ now
+    result: str
+    reason: str
     if matched is not None and joined is not None:
         result, reason = MATCHED, ""
     elif failures:
-        result, reason = failures[-1]["step"], failures[-1]["reason"]
+        result, reason = str(failures[-1]["step"]), str(failures[-1]["reason"])
     elif matched is not None:
         result, reason = Step.JOIN.value, "matched, not yet in one AVLN"
     else:
-        result, reason = (steps[-1]["step"] if steps else Step.SET_KEY.value), "stopped (timeout)"
+        result, reason = (str(steps[-1]["step"]) if steps else Step.SET_KEY.value), "stopped (timeout)"
     peer = None
     if matched is not None:
         peer = matched.evse_mac if role == "PEV" else matched.ev_mac
