@@ -193,17 +193,19 @@ def _run_capture(path: str, rest: list[str]) -> int:
         return _fail(f"{path}: no such capture file{hint}")
     if Path(path).is_dir():
         return _fail(f"{path} is a directory, not a capture file")
-    from plcstack.slac.session import analyse_capture, format_sessions
+    from plcstack.slac.session import analyse_capture_partial, format_sessions
     from plcstack.slac.timers import DEFAULT_TIMERS
 
     try:
         timers = DEFAULT_TIMERS.parse_overrides(a.timer)
-        sessions = analyse_capture(path, timers)
-    except (ValueError, KeyError, OSError) as exc:
-        return _fail(f"{path}: {exc}")
+    except (ValueError, KeyError) as exc:
+        return _fail(str(exc).strip("'\""))
+    sessions, error = analyse_capture_partial(path, timers)
     if a.json:
         for s in sessions:
             print(json.dumps(s))
-    else:
+    elif sessions or error is None:
         print(format_sessions(sessions, path))
+    if error is not None:
+        return _fail(f"{path}: {error}" + (f" (the {len(sessions)} session(s) before it are shown)" if sessions else ""))
     return 0
