@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from plcstack.codec import DecodeError, decode_frame, decode_header, encode_frame, make_frame
 from plcstack.codec import messages as M
-from plcstack.codec.layout import ARRAY, INT, REST, VARBYTES, Record, _count_refs, _eval
+from plcstack.codec.layout import ARRAY, INT, REST, VARBYTES, Layout, _count_refs, _eval
 from plcstack.codec.names import KNOWN_OUIS, OUI_NONE, OUI_QCA, is_known
 from plcstack.codec.registry import MessageDef, all_definitions, key_table
 
@@ -140,7 +140,7 @@ def test_sample_frames_roundtrip_unmutated():
 # ----------------------------------------------------------------------------- (c) declared messages
 
 
-def _length_refs(rec: Record) -> set[str]:
+def _length_refs(rec: Layout) -> set[str]:
     """Fields used inside count expressions that are not simple references (kept small)."""
     import re
 
@@ -151,7 +151,7 @@ def _length_refs(rec: Record) -> set[str]:
     return out
 
 
-def message_strategy(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
+def message_strategy(rec: Layout, depth: int = 0) -> st.SearchStrategy[Any]:
     """Values for every field of ``rec``, built from its declaration; count fields match their data."""
     counts = _count_refs(rec.fields)
     small = _length_refs(rec)
@@ -190,10 +190,10 @@ def message_strategy(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
     return build()
 
 
-@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.record.name)
+@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.layout.name)
 def test_declared_message_roundtrip(mdef: MessageDef):
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(message_strategy(mdef.record))
+    @given(message_strategy(mdef.layout))
     def check(msg: Any) -> None:
         frame = make_frame(ETH[:6], ETH[6:], msg)._replace(trailing=b"")
         raw = encode_frame(frame)
