@@ -54,7 +54,13 @@ def run_crosstalk(rest: list[str]) -> int:
     if a.ev_spread < 0 or a.evse_delay < 0:
         return _fail("--ev-spread and --evse-delay must be >= 0")
     from plcstack.sim.site import SiteError, load_site
-    from plcstack.slac.crosstalk import MEASURED_JITTER_DB, BenchParams, CrosstalkError, crosstalk, format_crosstalk
+    from plcstack.slac.crosstalk import (
+        MEASURED_JITTER_DB,
+        BenchParams,
+        CrosstalkError,
+        crosstalk,
+        format_crosstalk,
+    )
 
     try:
         site = load_site(a.site)

@@ -29,6 +29,7 @@ from plcstack.codec import (
     encode,
     messages,
 )
+from plcstack.codec.codes import SetKeyResult
 from plcstack.keys.constants import KeyType, ProtocolId
 from plcstack.keys.protocol import SLAC_NONCE, set_key_req
 from plcstack.slac.events import Ignored, SlacEvent
@@ -39,8 +40,9 @@ RandomBytes = Callable[[int], bytes]
 MAX_EVENTS = 4096
 #: Frames queued for sending between two drains.
 MAX_OUTPUT = 4096
-#: Both results a local modem may give for a successful CM_SET_KEY (0 spec, 1 Qualcomm firmware).
-SET_KEY_OK = frozenset({0, 1})
+#: Both results a local modem may give for a successful CM_SET_KEY: SUCCESS (0) per HomePlug AV 1.1 /
+#: Green PHY, FAILURE (1) is what Qualcomm firmware answers on success (codec.codes note on SetKeyResult).
+SET_KEY_OK = frozenset({SetKeyResult.SUCCESS, SetKeyResult.FAILURE})
 #: MVFLength of CM_SLAC_MATCH.REQ / .CNF (ISO 15118-3; EVerest libslac, open-plc-utils).
 MATCH_REQ_MVF_LENGTH = 0x3E
 MATCH_CNF_MVF_LENGTH = 0x56

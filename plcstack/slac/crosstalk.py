@@ -201,9 +201,10 @@ def run_once(site: Site, points: list[ChargingPoint], base: SimLinkModel, thresh
     return out
 
 
-def crosstalk(site: Site, params: BenchParams = BenchParams(), ev_per_charger: bool = False,
+def crosstalk(site: Site, params: BenchParams | None = None, ev_per_charger: bool = False,
               progress: Any = None) -> dict[str, Any]:
     """Run the bench (``params.runs`` runs per threshold) and summarise it (shape in docs/slac.md)."""
+    params = params or BenchParams()
     site2, points = charging_points(site, ev_per_charger)
     t0 = time.perf_counter()
     base = SimLinkModel(site2, seed=params.seed)

@@ -26,18 +26,18 @@ from enum import StrEnum
 from typing import Any
 
 from plcstack.codec import BROADCAST_MAC, Frame, messages
+from plcstack.codec.codes import (
+    SlacApplicationType,
+    SlacRespType,
+    SlacSecurityType,
+    ValidateResult,
+    ValidateSignalType,
+)
 from plcstack.keys.derive import nid_from_nmk
 from plcstack.slac import events as ev
 from plcstack.slac.core import MATCH_CNF_MVF_LENGTH, SlacMachine
 from plcstack.slac.decision import average_profiles
 from plcstack.slac.events import AttenuationProfile, Step
-from plcstack.slac.pev import (
-    RESP_TYPE_OTHER_STA,
-    VALIDATE_FAILURE,
-    VALIDATE_NOT_REQUIRED,
-    VALIDATE_READY,
-    VALIDATE_SUCCESS,
-)
 from plcstack.slac.timers import SlacTimers
 
 #: Sessions kept at once (each CM_SLAC_PARM.REQ heard opens one; the oldest finished ones go first).
@@ -88,7 +88,7 @@ class EvseConfig:
     nmk: bytes | None = None  # None: a fresh random NMK for every session
     security_level: int = 0
     timers: SlacTimers | None = None
-    resp_type: int = RESP_TYPE_OTHER_STA  # CM_SLAC_PARM.CNF RESP_TYPE (open-plc-utils sends 0)
+    resp_type: int = SlacRespType.TO_OTHER_STA  # CM_SLAC_PARM.CNF RESP_TYPE (open-plc-utils sends 0)
     validation: bool = True  # take part in CM_VALIDATE (counting control-pilot toggles)
     amp_map: bytes | None = None  # amplitude map (4-bit entries, two per byte) sent after the join
     amp_map_entries: int = 0  # number of 4-bit entries in amp_map (default: 2 per byte)
@@ -255,7 +255,7 @@ class EvseMachine(SlacMachine):
     def _on_parm_req(self, frame: Frame | None, now: float) -> None:
         assert frame is not None
         m = frame.message
-        if m.application_type != 0 or m.security_type != 0:
+        if m.application_type != SlacApplicationType.PEV_EVSE or m.security_type != SlacSecurityType.NONE:
             self._ignore(frame, now, "only PEV-EVSE association without security is supported")
             return
         if self.state is EvseState.JOINING:
@@ -372,20 +372,23 @@ class EvseMachine(SlacMachine):
         assert frame is not None
         m = frame.message
         if not self.config.validation:
-            self._send(s.ev_mac, messages.CM_VALIDATE_CNF(signal_type=0, toggle_num=0, result=VALIDATE_NOT_REQUIRED))
+            self._send(s.ev_mac, messages.CM_VALIDATE_CNF(
+                signal_type=ValidateSignalType.PEV_S2_TOGGLES, toggle_num=0, result=ValidateResult.NOT_REQUIRED))
             return
         if s.state is SessionState.VALIDATING:
             return  # repeated second request while we count
         if m.timer == 0:  # first request: are we ready?
-            self._send(s.ev_mac, messages.CM_VALIDATE_CNF(signal_type=0, toggle_num=0, result=VALIDATE_READY))
+            self._send(s.ev_mac, messages.CM_VALIDATE_CNF(
+                signal_type=ValidateSignalType.PEV_S2_TOGGLES, toggle_num=0, result=ValidateResult.READY))
             return
         s.state, s.toggles = SessionState.VALIDATING, 0
         self._scancel(s, SessionTimer.MATCH_SESSION)
         self._stimer(s, SessionTimer.TOGGLE, now + m.timer * 0.1)
 
     def _validation_window_over(self, s: EvseSession, frame: Frame | None, now: float) -> None:
-        result = VALIDATE_SUCCESS if s.toggles else VALIDATE_FAILURE
-        self._send(s.ev_mac, messages.CM_VALIDATE_CNF(signal_type=0, toggle_num=min(255, s.toggles), result=result))
+        result = ValidateResult.SUCCESS if s.toggles else ValidateResult.FAILURE
+        self._send(s.ev_mac, messages.CM_VALIDATE_CNF(
+            signal_type=ValidateSignalType.PEV_S2_TOGGLES, toggle_num=min(255, s.toggles), result=result))
         self._emit(ev.StepDone(now, Step.VALIDATE, s.ev_mac, f"{s.toggles} toggle(s) counted"))
         s.state = SessionState.WAIT_MATCH
         self._stimer(s, SessionTimer.MATCH_SESSION, now + self.timers.TT_EVSE_match_session)

@@ -23,17 +23,13 @@ from enum import StrEnum
 from typing import Any
 
 from plcstack.codec import BROADCAST_MAC, Frame, messages
+from plcstack.codec.codes import Result, SlacRespType, ValidateResult, ValidateSignalType
 from plcstack.keys.derive import nid_from_nmk, nid_matches_nmk
 from plcstack.slac import events as ev
 from plcstack.slac.core import MATCH_REQ_MVF_LENGTH, SlacMachine
 from plcstack.slac.decision import Decision, DecisionPolicy, decide
 from plcstack.slac.events import AttenuationProfile, Step
 from plcstack.slac.timers import SlacTimers
-
-#: CM_VALIDATE.CNF Result codes (HomePlug Green PHY; codec declaration of CM_VALIDATE_CNF).
-VALIDATE_NOT_READY, VALIDATE_READY, VALIDATE_SUCCESS, VALIDATE_FAILURE, VALIDATE_NOT_REQUIRED = range(5)
-#: RESP_TYPE 1: the EVSE's modem reports the sounds' attenuation to another station (ISO 15118-3).
-RESP_TYPE_OTHER_STA = 1
 
 
 class PevState(StrEnum):
@@ -256,7 +252,7 @@ class PevMachine(SlacMachine):
         if p.batch_sent < n_start:
             self._send(BROADCAST_MAC, messages.CM_START_ATTEN_CHAR_IND(
                 application_type=0, security_type=0, num_sounds=p.num_sounds, time_out=p.time_out,
-                resp_type=RESP_TYPE_OTHER_STA, forwarding_sta=self.mac, run_id=p.run_id))
+                resp_type=SlacRespType.TO_OTHER_STA, forwarding_sta=self.mac, run_id=p.run_id))
             if p.batch_sent == n_start - 1:
                 self._emit(ev.StepDone(now, Step.START_ATTEN_CHAR, detail=f"{n_start} sent"))
         else:
@@ -280,7 +276,7 @@ class PevMachine(SlacMachine):
             return
         self._send(frame.src, messages.CM_ATTEN_CHAR_RSP(
             application_type=0, security_type=0, source_address=self.mac, run_id=p.run_id,
-            source_id=self.config.pev_id, resp_id=m.resp_id, result=0))
+            source_id=self.config.pev_id, resp_id=m.resp_id, result=Result.SUCCESS))
         if frame.src in p.reports:
             return  # a repetition: our RSP was lost
         prof = AttenuationProfile(frame.src, m.num_sounds, tuple(m.aag[:m.num_groups]), bytes(m.resp_id))
@@ -296,7 +292,7 @@ class PevMachine(SlacMachine):
         if m.run_id == p.run_id and m.source_address == self.mac:
             self._send(frame.src, messages.CM_ATTEN_CHAR_RSP(
                 application_type=0, security_type=0, source_address=self.mac, run_id=p.run_id,
-                source_id=self.config.pev_id, resp_id=m.resp_id, result=0))
+                source_id=self.config.pev_id, resp_id=m.resp_id, result=Result.SUCCESS))
         else:
             self._ignore(frame, now, "CM_ATTEN_CHAR.IND for another EV or process")
 
@@ -345,8 +341,8 @@ class PevMachine(SlacMachine):
         p = self.process
         assert p is not None and p.chosen is not None
         window = self.timers.TP_EV_vald_toggle if p.validate_phase == 2 else 0.0
-        self._send(p.chosen.evse_mac, messages.CM_VALIDATE_REQ(signal_type=0, timer=int(round(window * 10)),
-                                                               result=VALIDATE_READY))
+        self._send(p.chosen.evse_mac, messages.CM_VALIDATE_REQ(
+            signal_type=ValidateSignalType.PEV_S2_TOGGLES, timer=int(round(window * 10)), result=ValidateResult.READY))
         wait = self.timers.TT_match_response + (window if p.validate_phase == 2 else 0.0)
         self._start(PevTimer.RESPONSE, now + wait)
 
@@ -357,15 +353,15 @@ class PevMachine(SlacMachine):
             self._ignore(frame, now, "CM_VALIDATE.CNF from another EVSE")
             return
         self._cancel(PevTimer.RESPONSE)
-        if m.result == VALIDATE_NOT_REQUIRED:
+        if m.result == ValidateResult.NOT_REQUIRED:
             self._emit(ev.StepDone(now, Step.VALIDATE, frame.src, "not required by the EVSE"))
             self._begin_match(now)
-        elif p.validate_phase == 1 and m.result == VALIDATE_READY:
+        elif p.validate_phase == 1 and m.result == ValidateResult.READY:
             p.validate_phase, p.tries = 2, 1
             p.toggles = 1 + self._rand(1)[0] % 3
             self._send_validate(now)
             self._emit(ev.ToggleRequest(now, p.toggles, self.timers.TP_EV_vald_state_duration))
-        elif p.validate_phase == 2 and m.result == VALIDATE_SUCCESS and m.toggle_num == p.toggles:
+        elif p.validate_phase == 2 and m.result == ValidateResult.SUCCESS and m.toggle_num == p.toggles:
             self._emit(ev.StepDone(now, Step.VALIDATE, frame.src, f"{p.toggles} toggle(s) counted"))
             self._begin_match(now)
         else:
@@ -463,8 +459,8 @@ class PevMachine(SlacMachine):
         if m.amlen == 0 or len(m.amdata) != (m.amlen + 1) // 2:
             self._ignore(frame, now, "invalid CM_AMP_MAP.REQ (no answer)")
             return
-        self._send(frame.src, messages.CM_AMP_MAP_CNF(result=0))
-        self._emit(ev.AmpMapExchanged(now, frame.src, bytes(m.amdata), 0))
+        self._send(frame.src, messages.CM_AMP_MAP_CNF(result=Result.SUCCESS))
+        self._emit(ev.AmpMapExchanged(now, frame.src, bytes(m.amdata), Result.SUCCESS))
 
     # ------------------------------------------------------------------ failure and repetition
 
