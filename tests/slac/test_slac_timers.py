@@ -57,3 +57,10 @@ def test_markdown_table_lists_every_setting() -> None:
     table = markdown_table()
     for name in SlacTimers.names():
         assert f"`{name}`" in table
+
+
+def test_the_docs_print_this_table() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "slac.md").read_text()
+    assert markdown_table() in doc, "docs/slac.md is out of date: paste plcstack.slac.timers.markdown_table()"
