@@ -61,13 +61,14 @@ class RecordedSession:
     match_req: list[Seen] = field(default_factory=list)
     match_cnf: list[Seen] = field(default_factory=list)
     new_key: list[Seen] = field(default_factory=list)
+    set_key: list[Seen] = field(default_factory=list)  # a host's CM_SET_KEY.REQ before the session
 
     @property
     def first_t(self) -> float:
         return min(s.t for s in self.all_frames())
 
     def all_frames(self) -> list[Seen]:
-        return sorted((*self.parm_req, *self.parm_cnf, *self.starts, *self.sounds, *self.profiles,
+        return sorted((*self.set_key, *self.parm_req, *self.parm_cnf, *self.starts, *self.sounds, *self.profiles,
                        *self.vendor_profiles, *self.atten_ind, *self.atten_rsp, *self.validate, *self.match_req,
                        *self.match_cnf, *self.new_key), key=lambda s: s.index)
 
@@ -83,6 +84,7 @@ def group_sessions(records: Any) -> list[RecordedSession]:
     """Group decoded capture records (``plcstack.capture.Record``) into SLAC sessions, in order of appearance."""
     sessions: list[RecordedSession] = []
     by_run: dict[bytes, RecordedSession] = {}
+    keys: list[Seen] = []  # every CM_SET_KEY.REQ, attached below to the session that follows it
     for r in records:
         f = r.frame
         if f is None or f.truncated is not None:
@@ -110,6 +112,17 @@ def group_sessions(records: Any) -> list[RecordedSession]:
             s = _latest(sessions, f.src)
             if s is not None and s.match_cnf and not s.new_key and f.src == s.ev_mac:
                 s.new_key.append(seen)
+            else:
+                keys.append(seen)
+    for s in sessions:
+        hosts = {s.ev_mac, *(x.frame.src for x in s.parm_cnf + s.atten_ind)}
+        start = min(x.index for x in s.all_frames())
+        before = [k for k in keys if k.index < start and k.frame.src in hosts]
+        for host in hosts:  # the latest key each host set before this session (EVSE: session NMK; EV: private)
+            own = [k for k in before if k.frame.src == host]
+            if own:
+                s.set_key.append(own[-1])
+        s.set_key.sort(key=lambda k: k.index)
     return sessions
 
 
@@ -228,12 +241,17 @@ def _profile_check(s: RecordedSession) -> dict[str, Any] | None:
 def assess(s: RecordedSession, timers: SlacTimers = DEFAULT_TIMERS, t0: float = 0.0) -> dict[str, Any]:
     """The JSON-ready report of one recorded session (shape in docs/slac.md)."""
     c = _Checker(timers)
-    start = s.first_t
+    start = min(x.t for x in s.all_frames() if x not in s.set_key)
     cnf0 = s.parm_cnf[0] if s.parm_cnf else None
     time_out = cnf0.frame.message.time_out if cnf0 else int(round(timers.TT_EVSE_match_MNBC * 10))
     num_sounds = cnf0.frame.message.num_sounds if cnf0 else timers.C_EV_match_MNBC
     first_start = s.starts[0] if s.starts else None
 
+    evse_keys = [k for k in s.set_key if k.frame.src != s.ev_mac]
+    first_parm = (s.parm_req or s.parm_cnf or [None])[0]
+    if evse_keys and first_parm is not None:
+        c.timer(Step.SLAC_PARM, "TT_EVSE_SLAC_init", first_parm.t - evse_keys[-1].t, first_parm.index,
+                "first CM_SLAC_PARM after the EVSE set its key (state B is not in the capture)", severity="note")
     _requests(c, Step.SLAC_PARM, s.parm_req, s.parm_cnf, "CM_SLAC_PARM.REQ")
     if cnf0 and first_start:
         c.timer(Step.START_ATTEN_CHAR, "TT_match_sequence", first_start.t - cnf0.t, first_start.index,
@@ -289,6 +307,13 @@ def assess(s: RecordedSession, timers: SlacTimers = DEFAULT_TIMERS, t0: float = 
                 f" {'s ' if 'measured_s' in v else ''}vs {v['check']} {v['relation']} {v.get('limit_s', v.get('limit'))}"}
     elif result != MATCHED:
         left = {"step": result, "frame": s.all_frames()[-1].index, "reason": stopped}
+    for k in s.set_key + s.new_key:
+        km = k.frame.message
+        if km.new_key is not None and not nid_matches_nmk(bytes(km.nid), bytes(km.new_key)):
+            c.items.append({"step": Step.SET_KEY.value if k in s.set_key else Step.NEW_KEY.value,
+                            "check": "NID from NMK", "measured": bytes(km.nid).hex(), "limit": "NID(NMK)",
+                            "relation": "==", "ok": False, "severity": "note", "frame": k.index,
+                            "what": "CM_SET_KEY.REQ NID does not derive from its NMK", "source": "HomePlug AV 1.1 13.5"})
     nid_ok = None
     if s.match_cnf:
         mc = s.match_cnf[0].frame.message
@@ -315,7 +340,8 @@ def assess(s: RecordedSession, timers: SlacTimers = DEFAULT_TIMERS, t0: float = 
             "accepted_by_default_policy": decision.chosen is not None, "reason": decision.reason},
         "nid_derives_from_nmk": nid_ok,
         "steps": steps, "checks": c.items, "violations": violations, "left_path": left,
-        "timers": {name: timers.setting(name).value for name in sorted({i["check"] for i in c.items})},
+        "timers": {name: timers.setting(name).value for name in sorted({i["check"] for i in c.items})
+                   if name in timers.names()},
     }
     return out
 
@@ -326,6 +352,10 @@ def _steps(s: RecordedSession, start: float, num_sounds: int) -> list[dict[str, 
                 "frames": [x.index for x in frames], "count": len(frames), "detail": detail}
 
     out = []
+    for k in s.set_key:
+        who = "EV" if k.frame.src == s.ev_mac else "EVSE"
+        out.append(entry(Step.SET_KEY, [k], f"{who} host {format_mac(k.frame.src)} sets NID "
+                         f"{bytes(k.frame.message.nid).hex()} on its modem"))
     parm = sorted(s.parm_req + s.parm_cnf, key=lambda x: x.index)
     if parm:
         out.append(entry(Step.SLAC_PARM, parm, f"{len(s.parm_req)} REQ, {len(s.parm_cnf)} CNF"
@@ -430,6 +460,9 @@ def format_sessions(sessions: list[dict[str, Any]], path: str) -> str:
             if not i["ok"] and i["severity"] == "note":
                 notes.setdefault((i["check"], i["what"]), []).append(i)
         for (check, what), items in notes.items():
+            if "measured_s" not in items[0]:
+                lines.append(f"  note {check}: {what} ({items[0]['measured']}) [frame {items[0]['frame']}]")
+                continue
             worst = max(items, key=lambda i: abs(i["measured_s"] - i["limit_s"]))
             times = f" x{len(items)}, worst" if len(items) > 1 else ""
             lines.append(f"  note {check}: {what}{times}: {worst['measured_s']:.4f} s (limit {worst['limit_s']:g} s) "

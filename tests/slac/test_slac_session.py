@@ -16,7 +16,6 @@ from plcstack.slac import EvseConfig, EvseMachine, PevConfig, PevMachine
 from plcstack.slac.inproc import SlacBench
 from plcstack.slac.session import analyse_capture
 
-CAPTURES = Path(__file__).resolve().parents[2].parent / "shared" / "captures"
 MODEMS = [{"name": "evse-modem", "mac": EVSE_MODEM.hex(":"), "chip": "QCA7000", "cco": "always"},
           {"name": "pev-modem", "mac": PEV_MODEM.hex(":"), "chip": "QCA7000", "cco": "never"}]
 
@@ -53,9 +52,11 @@ def test_our_own_session_is_on_the_standards_path(tmp_path: Path) -> None:
     (s,) = analyse_capture(recorded_run(tmp_path / "ours.pcap"))
     assert s["result"] == "matched" and s["ev_mac"] == PEV_HOST.hex(":") and s["evse_mac"] == EVSE_HOST.hex(":")
     assert s["violations"] == [] and s["left_path"] is None, s["violations"]
-    assert [st["step"] for st in s["steps"]] == ["CM_SLAC_PARM", "CM_START_ATTEN_CHAR", "CM_MNBC_SOUND",
+    assert [st["step"] for st in s["steps"]] == ["CM_SET_KEY", "CM_SET_KEY", "CM_SLAC_PARM", "CM_START_ATTEN_CHAR",
+                                                  "CM_MNBC_SOUND",
                                                   "CM_ATTEN_PROFILE", "CM_ATTEN_CHAR", "CM_SLAC_MATCH",
                                                   "CM_SET_KEY (EVSE NMK)"]
+    assert [c["check"] for c in s["checks"]][0] == "TT_EVSE_SLAC_init"  # from the EVSE's key to the first PARM
     assert s["sounds"] == {"sent": 10, "expected": 10, "profiles_heard": 10, "vendor_profiles_heard": 0,
                            "reported": 10}
     assert s["profile_check"]["max_group_difference_db"] == 0  # our EVSE reported the average of its profiles
@@ -96,16 +97,11 @@ def test_cli_errors_are_messages_with_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert "Traceback" not in err and "no such capture" in err and "directory" in err
 
 
-def shared_slac_captures() -> list[Path]:
-    return sorted(p for p in CAPTURES.glob("*/*") if p.suffix in (".pcap", ".pcapng"))
-
-
 @pytest.mark.parametrize("name", ["ABB", "ModelY", "binding-rs", "phytec", "SuperCharger", "slac-openplc", "slac-pyslac",
                                   "2022-11-25", "2022-12-20", "2022-10-26", "2025-01-21"])
-def test_every_slac_run_of_the_shared_captures(name: str) -> None:
-    files = [p for p in shared_slac_captures() if name in p.name]
-    if not files:
-        pytest.skip(f"shared captures not found under {CAPTURES} (a clone of the project on its own)")
+def test_every_slac_run_of_the_shared_captures(name: str, capture_files: list[Path]) -> None:
+    files = [p for p in capture_files if name in p.name]
+    assert files, f"no shared capture named *{name}*"
     for path in files:
         sessions = analyse_capture(path)
         assert sessions, path
@@ -116,10 +112,8 @@ def test_every_slac_run_of_the_shared_captures(name: str) -> None:
                 assert v["source"] and ("measured_s" in v or "measured" in v)
 
 
-def test_known_facts_of_the_shared_captures() -> None:
-    by_name = {p.name: p for p in shared_slac_captures()}
-    if not by_name:
-        pytest.skip(f"shared captures not found under {CAPTURES}")
+def test_known_facts_of_the_shared_captures(capture_files: list[Path]) -> None:
+    by_name = {p.name: p for p in capture_files}
     (abb,) = analyse_capture(by_name["iso15118-simulator-rs__ABB-Normal.pcapng"])
     assert abb["result"] == "matched" and abb["exchange_s"] == pytest.approx(0.878, abs=0.001)
     assert abb["violations"] == [] and abb["attenuation"][0]["average_db"] == pytest.approx(37.3, abs=0.05)
@@ -142,3 +136,13 @@ def test_a_cut_capture_keeps_the_sessions_before_the_cut(tmp_path: Path, capsys:
     assert main(["slac", str(cut), "--json"]) == 2
     out = capsys.readouterr()
     assert json.loads(out.out.splitlines()[0])["run_id"] and "session(s) before it" in out.err
+
+
+def test_session_keys_before_the_session(capture_files: list[Path]) -> None:
+    (s,) = analyse_capture(next(p for p in capture_files if "ModelY" in p.name))
+    key = s["steps"][0]
+    assert key["step"] == "CM_SET_KEY" and key["frames"] == [77] and "EVSE host" in key["detail"]
+    nid = [c for c in s["checks"] if c["check"] == "NID from NMK"]
+    assert nid and nid[0]["severity"] == "note" and nid[0]["measured"] == "01020304050607"  # pyPLC's made-up NID
+    init = next(c for c in s["checks"] if c["check"] == "TT_EVSE_SLAC_init")
+    assert init["ok"] and init["measured_s"] == pytest.approx(36.1, abs=0.1)
