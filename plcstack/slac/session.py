@@ -248,7 +248,8 @@ def assess(s: RecordedSession, timers: SlacTimers = DEFAULT_TIMERS, t0: float = 
     first_start = s.starts[0] if s.starts else None
 
     evse_keys = [k for k in s.set_key if k.frame.src != s.ev_mac]
-    first_parm = (s.parm_req or s.parm_cnf or [None])[0]
+    parms = s.parm_req or s.parm_cnf
+    first_parm = parms[0] if parms else None
     if evse_keys and first_parm is not None:
         c.timer(Step.SLAC_PARM, "TT_EVSE_SLAC_init", first_parm.t - evse_keys[-1].t, first_parm.index,
                 "first CM_SLAC_PARM after the EVSE set its key (state B is not in the capture)", severity="note")
