@@ -95,7 +95,7 @@ def test_real_captures_decode_without_errors(capture_files, capsys):
 def test_homeplug_1_0_frames(tmp_path, capsys):
     from plcstack.codec.hp10 import HP10Entry, HP10Frame, decode_hp10, encode_hp10
 
-    frame = HP10Frame(b"\xff" * 6, bytes.fromhex("020000000001"), None, 0,
+    frame = HP10Frame(b"\xff" * 6, bytes.fromhex("020000000001"), (), 0,
                       [HP10Entry(0, 0x07, b""), HP10Entry(1, 0x04, bytes(9))], bytes(20))
     wire = encode_hp10(frame)
     assert decode_hp10(wire) == frame
