@@ -3,7 +3,8 @@
 
     taskset -c 0 .venv/bin/python tools/codec_speed.py [CAPTURE_DIR ...] [--frames 1000000] [--repeat 3]
 
-Every Ethernet record of every capture under the given directories (default: ``../shared/captures``)
+Every Ethernet record of every capture under the given directories (default: the shared third-party
+captures beside the repository, as ``tests/conftest.py`` finds them)
 that carries HomePlug AV (ethertype 0x88E1 behind any VLAN tags; corrupted frames included) is
 collected in file order and tiled to ``--frames`` byte strings in memory; the loop decodes each
 with ``decode_frame`` (a ``DecodeError`` counts as decoded: the frame was looked at). Prints frames/s

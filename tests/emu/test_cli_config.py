@@ -51,7 +51,7 @@ def test_config_options_reach_the_modem():
     ({"modem": [{"mac": "00:b0:52:00:00:01", "colour": "red"}]}, "unknown keys"),
     ({"modem": [{"mac": "00:b0:52:00:00:01"}, {"mac": "00:b0:52:00:00:01"}]}, "duplicate MAC"),
     ({"modem": [{"mac": "00:b0:52:00:00:01", "nmk": "1234"}]}, "nmk must be 16 bytes"),
-    ({"modem": [{"mac": "00:b0:52:00:00:01"}], "timers": {"warp": 1}}, "unknown [timers]"),
+    ({"modem": [{"mac": "00:b0:52:00:00:01"}], "timers": {"warp": 1}}, "[timers]: unknown keys"),
     ({"modem": [{"mac": "00:b0:52:00:00:01"}], "link": {"attenuation_db": [1, 2]}}, "58 values"),
 ])
 def test_config_errors_name_the_problem(data, needle):
@@ -129,7 +129,7 @@ def test_replay_into_emulator_records_the_answers(tmp_path):
 def test_replay_of_the_openplc_request_capture(tmp_path):
     net = load_network(REPO / "examples" / "emu" / "two-modems.toml")
     for spec in net.modems:  # requests follow resets 0.37 s apart in this capture
-        spec.config.timers = Timers(reset_s=0.2)
+        spec.config.timers = Timers(reset_s=0.2, set_key_s=0.0)
     result = replay_into_network(read_frames(str(SHARED / "openplc-requests.pcap")), net)
     got = {decode_frame(f).name for f in result.got}
     assert {"VS_SW_VER.CNF", "VS_NW_INFO.CNF", "VS_SET_KEY.CNF", "VS_RS_DEV.CNF", "VS_OP_ATTRIBUTES.CNF",
