@@ -175,6 +175,9 @@ class SlacMachine:
         self._send(self.local_modem, set_key_req(KeyType.NMK, nmk, nid=nid, my_nonce=SLAC_NONCE, pid=ProtocolId.HLE,
                                                  prn=0, pmn=0, new_eks=0x01))
 
+    def _send_sw_ver(self) -> None:
+        self._send(self.local_modem, messages.VS_SW_VER_REQ(cookie=0))
+
     def _send_nw_info(self) -> None:
         self._send(self.local_modem, messages.VS_NW_INFO_REQ(), mmv=1)  # the AR7x00/QCA7xxx layout
 

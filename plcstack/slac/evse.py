@@ -1,6 +1,7 @@
 """The charger side (SECC) of ISO 15118-3 SLAC as a sans-I/O state machine.
 
-CM_SET_KEY of a fresh random NMK (per session; or a fixed one) to the local modem -> wait up to
+CM_SET_KEY of a fresh random NMK (per session; or a fixed one) to the local modem, VS_SW_VER polls until
+the modem answers again after its restart -> wait up to
 ``TT_EVSE_SLAC_init`` for CM_SLAC_PARM.REQ (then control pilot E/F and again, ``C_sequ_retry``
 times) -> per EV and RunID a matching session (:class:`EvseSession`): CM_SLAC_PARM.CNF ->
 CM_START_ATTEN_CHAR.IND within ``TT_match_sequence`` -> sounding window ``TT_EVSE_match_MNBC``
@@ -47,6 +48,7 @@ MAX_SESSIONS = 32
 class EvseState(StrEnum):
     IDLE = "idle"
     SETTING_KEY = "setting the session NMK"
+    MODEM_READY = "waiting for the modem after CM_SET_KEY"
     WAIT_PARM = "waiting for CM_SLAC_PARM.REQ"
     MATCHING = "matching"
     JOINING = "waiting for the EV to join"
@@ -67,9 +69,11 @@ class SessionState(StrEnum):
 
 class EvseTimer(StrEnum):
     SET_KEY = "TT_set_key_response"
+    MODEM_READY = "T_modem_ready_max"
+    MODEM_POLL = "TT_modem_poll"
     SLAC_INIT = "TT_EVSE_SLAC_init"
     JOIN = "TT_match_join"
-    JOIN_POLL = "TT_join_poll"
+    JOIN_POLL = "TT_modem_poll"
     AMP_MAP = "TT_match_response"
 
 
@@ -132,6 +136,7 @@ class EvseMachine(SlacMachine):
         self.nmk = b""
         self.nid = b""
         self.key_tries = 0
+        self._key_set_at = 0.0
         self.cp_retries = 0
         self.matched: EvseSession | None = None
         self.result: ev.Matched | None = None
@@ -223,7 +228,28 @@ class EvseMachine(SlacMachine):
             return
         self._cancel(EvseTimer.SET_KEY)
         self._emit(ev.KeySet(now, self.nid, frame.message.result))
-        self._emit(ev.StepDone(now, Step.SET_KEY, detail=f"session NID {self.nid.hex()}"))
+        self._key_set_at = now
+        if self.timers.T_modem_ready_max > 0:
+            self.state = EvseState.MODEM_READY
+            self._start(EvseTimer.MODEM_READY, now + self.timers.T_modem_ready_max)
+            self._poll_modem(None, now)
+        else:
+            self._modem_ready(None, now)
+
+    def _poll_modem(self, frame: Frame | None, now: float) -> None:
+        self._send_sw_ver()
+        self._start(EvseTimer.MODEM_POLL, now + self.timers.TT_modem_poll)
+
+    def _modem_ready(self, frame: Frame | None, now: float) -> None:
+        """The modem answers again after the key change (or T_modem_ready_max ran out): wait for the EV."""
+        self._cancel(EvseTimer.MODEM_READY, EvseTimer.MODEM_POLL)
+        waited = now - self._key_set_at
+        detail = f"session NID {self.nid.hex()}"
+        if frame is None and self.timers.T_modem_ready_max > 0:
+            detail += f"; the modem did not answer VS_SW_VER for {waited:.1f} s, going on"
+        elif waited > 0:
+            detail += f"; the modem answered again after {waited:.2f} s"
+        self._emit(ev.StepDone(now, Step.SET_KEY, detail=detail))
         self.state = EvseState.WAIT_PARM
         self._start(EvseTimer.SLAC_INIT, now + self.timers.T_settle_after_set_key + self.timers.TT_EVSE_SLAC_init)
 
@@ -437,7 +463,7 @@ class EvseMachine(SlacMachine):
 
     def _poll_join(self, frame: Frame | None, now: float) -> None:
         self._send_nw_info()
-        self._start(EvseTimer.JOIN_POLL, now + self.timers.TT_join_poll)
+        self._start(EvseTimer.JOIN_POLL, now + self.timers.TT_modem_poll)
 
     def _on_nw_info(self, frame: Frame | None, now: float) -> None:
         assert frame is not None and self.matched is not None
@@ -496,6 +522,10 @@ E, S = EvseState, SessionState
 TRANSITIONS: dict[tuple[EvseState, Any], Handler] = {
     (E.SETTING_KEY, M.CM_SET_KEY_CNF): EvseMachine._on_set_key_cnf,
     (E.SETTING_KEY, EvseTimer.SET_KEY): EvseMachine._set_key_timeout,
+    (E.MODEM_READY, M.VS_SW_VER_CNF): EvseMachine._modem_ready,
+    (E.MODEM_READY, EvseTimer.MODEM_POLL): EvseMachine._poll_modem,
+    (E.MODEM_READY, EvseTimer.MODEM_READY): EvseMachine._modem_ready,
+    (E.MODEM_READY, M.CM_SLAC_PARM_REQ): EvseMachine._on_parm_req,
     (E.WAIT_PARM, M.CM_SLAC_PARM_REQ): EvseMachine._on_parm_req,
     (E.WAIT_PARM, EvseTimer.SLAC_INIT): EvseMachine._slac_init_timeout,
     (E.MATCHING, M.CM_SLAC_PARM_REQ): EvseMachine._on_parm_req,

@@ -1,6 +1,7 @@
 """The EV side (EVCC) of ISO 15118-3 SLAC as a sans-I/O state machine.
 
-One matching process: CM_SET_KEY (a private random NMK, so the EV's modem leaves any old network) ->
+One matching process: CM_SET_KEY (a private random NMK, so the EV's modem leaves any old network; then
+VS_SW_VER polls until the modem answers again after its restart) ->
 CM_SLAC_PARM.REQ (broadcast; repeated after ``TT_match_response`` up to ``C_EV_match_retry`` times)
 -> ``C_EV_start_atten_char_inds`` x CM_START_ATTEN_CHAR.IND and NUM_SOUNDS x CM_MNBC_SOUND.IND,
 ``TP_EV_batch_msg_interval`` apart -> every EVSE that answered sends CM_ATTEN_CHAR.IND, answered at once
@@ -35,6 +36,7 @@ from plcstack.slac.timers import SlacTimers
 class PevState(StrEnum):
     IDLE = "idle"
     SETTING_KEY = "setting private key"
+    MODEM_READY = "waiting for the modem after CM_SET_KEY"
     SETTLING = "settling after CM_SET_KEY"
     PARM = "waiting for CM_SLAC_PARM.CNF"
     SOUNDING = "sounding"
@@ -50,13 +52,15 @@ class PevState(StrEnum):
 
 class PevTimer(StrEnum):
     SET_KEY = "TT_set_key_response"
+    MODEM_READY = "T_modem_ready_max"
+    MODEM_POLL = "TT_modem_poll"
     SETTLE = "T_settle_after_set_key"
     RESPONSE = "TT_match_response"
     BATCH = "TP_EV_batch_msg_interval"
     ATTEN_RESULTS = "TT_EV_atten_results"
     VALIDATE = "TP_EV_vald_toggle"
     JOIN = "TT_match_join"
-    JOIN_POLL = "TT_join_poll"
+    JOIN_POLL = "TT_modem_poll"
     RATE = "TT_matching_rate"
 
 
@@ -113,6 +117,7 @@ class PevMachine(SlacMachine):
         self.first_start: float | None = None
         self.key_tries = 0
         self.private_nmk = b""
+        self._key_set_at = 0.0
         self.result: ev.Matched | None = None
         self.joined: ev.Joined | None = None
 
@@ -168,12 +173,13 @@ class PevMachine(SlacMachine):
         nid = self._key[1]
         self._emit(ev.KeySet(now, nid, frame.message.result))
         if self.state is PevState.SETTING_KEY:
-            self._emit(ev.StepDone(now, Step.SET_KEY, detail=f"private NID {nid.hex()}"))
-            if self.timers.T_settle_after_set_key > 0:
-                self.state = PevState.SETTLING
-                self._start(PevTimer.SETTLE, now + self.timers.T_settle_after_set_key)
+            self._key_set_at = now
+            if self.timers.T_modem_ready_max > 0:
+                self.state = PevState.MODEM_READY
+                self._start(PevTimer.MODEM_READY, now + self.timers.T_modem_ready_max)
+                self._poll_modem(None, now)
             else:
-                self._begin_process(now)
+                self._modem_ready(None, now)
         else:  # the EVSE's NMK is set: wait for the AVLN
             self._emit(ev.StepDone(now, Step.NEW_KEY, detail=f"NID {nid.hex()}"))
             self.state = PevState.JOINING
@@ -190,6 +196,26 @@ class PevMachine(SlacMachine):
             return
         step = Step.SET_KEY if self.state is PevState.SETTING_KEY else Step.NEW_KEY
         self._fail(now, step, "the local modem did not confirm CM_SET_KEY", PevTimer.SET_KEY, final=True)
+
+    def _poll_modem(self, frame: Frame | None, now: float) -> None:
+        self._send_sw_ver()
+        self._start(PevTimer.MODEM_POLL, now + self.timers.TT_modem_poll)
+
+    def _modem_ready(self, frame: Frame | None, now: float) -> None:
+        """The modem answers again after the key change (or T_modem_ready_max ran out): go on."""
+        self._cancel(PevTimer.MODEM_READY, PevTimer.MODEM_POLL)
+        waited = now - self._key_set_at
+        detail = f"private NID {self._key[1].hex()}"
+        if frame is None and self.timers.T_modem_ready_max > 0:
+            detail += f"; the modem did not answer VS_SW_VER for {waited:.1f} s, going on"
+        elif waited > 0:
+            detail += f"; the modem answered again after {waited:.2f} s"
+        self._emit(ev.StepDone(now, Step.SET_KEY, detail=detail))
+        if self.timers.T_settle_after_set_key > 0:
+            self.state = PevState.SETTLING
+            self._start(PevTimer.SETTLE, now + self.timers.T_settle_after_set_key)
+        else:
+            self._begin_process(now)
 
     def _settled(self, frame: Frame | None, now: float) -> None:
         self._begin_process(now)
@@ -431,7 +457,7 @@ class PevMachine(SlacMachine):
 
     def _poll_join(self, frame: Frame | None, now: float) -> None:
         self._send_nw_info()
-        self._start(PevTimer.JOIN_POLL, now + self.timers.TT_join_poll)
+        self._start(PevTimer.JOIN_POLL, now + self.timers.TT_modem_poll)
 
     def _on_nw_info(self, frame: Frame | None, now: float) -> None:
         assert frame is not None and self.process is not None
@@ -494,6 +520,9 @@ M = messages
 TRANSITIONS: dict[tuple[PevState, Any], Handler] = {
     (PevState.SETTING_KEY, M.CM_SET_KEY_CNF): PevMachine._on_set_key_cnf,
     (PevState.SETTING_KEY, PevTimer.SET_KEY): PevMachine._set_key_timeout,
+    (PevState.MODEM_READY, M.VS_SW_VER_CNF): PevMachine._modem_ready,
+    (PevState.MODEM_READY, PevTimer.MODEM_POLL): PevMachine._poll_modem,
+    (PevState.MODEM_READY, PevTimer.MODEM_READY): PevMachine._modem_ready,
     (PevState.SETTLING, PevTimer.SETTLE): PevMachine._settled,
     (PevState.PARM, M.CM_SLAC_PARM_CNF): PevMachine._on_parm_cnf,
     (PevState.PARM, PevTimer.RESPONSE): PevMachine._parm_timeout,

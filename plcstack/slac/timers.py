@@ -179,12 +179,17 @@ class SlacTimers:
     C_set_key_retry: int = setting(
         2, unit="count", role="both", source="plcstack",
         meaning="repetitions of an unanswered CM_SET_KEY.REQ to the local modem")
+    T_modem_ready_max: float = setting(
+        10.0, unit="s", role="both", source="plcstack; pyslac SLAC_SETTLE_TIME 10; openplc settletime 10",
+        meaning="after CM_SET_KEY.CNF the host polls its modem (VS_SW_VER) until it answers again, at most "
+                "this long (a QCA7000 restarts its power-line side for about 2 s after a key change)")
     T_settle_after_set_key: float = setting(
-        0.0, unit="s", role="both", source="plcstack 0; pyslac SLAC_SETTLE_TIME 10; openplc settletime",
-        meaning="pause after the local modem confirmed a new key before SLAC messages are sent")
-    TT_join_poll: float = setting(
+        0.0, unit="s", role="both", source="plcstack",
+        meaning="extra pause after the modem answers again, before SLAC messages are sent")
+    TT_modem_poll: float = setting(
         0.25, unit="s", role="both", source="plcstack; etsi TT_polling_pause 0.25",
-        meaning="interval of VS_NW_INFO polls of the local modem while waiting for the AVLN")
+        meaning="interval of polls of the local modem (VS_SW_VER after a key change, VS_NW_INFO while waiting "
+                "for the AVLN)")
 
     def __post_init__(self) -> None:
         for f in fields(self):

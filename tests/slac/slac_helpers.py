@@ -32,6 +32,14 @@ def set_key_cnf(dst: bytes, result: int = 1) -> bytes:
                                                          cco_capability=0))
 
 
+def sw_ver_cnf(dst: bytes) -> bytes:
+    """The local modem's answer to the host's VS_SW_VER.REQ poll (it is back after a key change)."""
+    v = b"MAC-QCA7000-1.1.0.727-02-20130826-FINAL"
+    return encode(dst, PEV_MODEM, messages.VS_SW_VER_CNF(mstatus=0, device_class=0x22, version_length=len(v) + 1,
+                                                        version=v.ljust(254, b"\0"), ident=0x001B58DC, stepping=0,
+                                                        cookie=0))
+
+
 def parm_cnf(src: bytes, dst: bytes, run_id: bytes, num_sounds: int = 10, time_out: int = 6) -> bytes:
     return encode(dst, src, messages.CM_SLAC_PARM_CNF(
         msound_target=b"\xff" * 6, num_sounds=num_sounds, time_out=time_out, resp_type=1, forwarding_sta=dst,
@@ -57,6 +65,9 @@ def pev_after_key(timers: Any = None, **kw: Any) -> PevMachine:
     (req,) = sent(pev)
     assert req.name == "CM_SET_KEY.REQ" and req.dst == LOCAL_MAC
     pev.receive(set_key_cnf(PEV_HOST), 0.0)
+    (poll,) = sent(pev)
+    assert poll.name == "VS_SW_VER.REQ" and poll.dst == LOCAL_MAC
+    pev.receive(sw_ver_cnf(PEV_HOST), 0.0)
     return pev
 
 
@@ -67,6 +78,9 @@ def evse_waiting(timers: Any = None, **kw: Any) -> EvseMachine:
     (req,) = sent(evse)
     assert req.name == "CM_SET_KEY.REQ"
     evse.receive(set_key_cnf(EVSE_HOST), 0.0)
+    (poll,) = sent(evse)
+    assert poll.name == "VS_SW_VER.REQ"
+    evse.receive(sw_ver_cnf(EVSE_HOST), 0.0)
     return evse
 
 

@@ -171,4 +171,4 @@ def test_local_modem_refusing_to_answer_set_key() -> None:
     late = EvseMachine(EvseConfig(mac=EVSE_HOST), rng=random.Random(3))
     late.start(0.0)
     late.receive(set_key_cnf(EVSE_HOST, result=0), 0.3)  # HomePlug AV spec polarity is accepted too
-    assert late.state is EvseState.WAIT_PARM
+    assert late.state is EvseState.MODEM_READY and names(sent(late)) == ["CM_SET_KEY.REQ", "VS_SW_VER.REQ"]

@@ -62,12 +62,20 @@ def test_every_sound_lost_no_profile_and_no_match() -> None:
     assert [f.timer for f in pev_fails] == ["TT_EV_atten_results"] * 3 and pev_fails[-1].final
 
 
-def test_slow_modem_after_set_key_costs_a_matching_process() -> None:
-    bench, evse, pev = run([{"modem": "pev-modem", "set_key_s": 1.2}])
+def test_slow_ev_modem_after_set_key_costs_only_time() -> None:
+    bench, evse, pev = run([{"modem": "pev-modem", "set_key_s": 6.0}])
+    trace = bench.trace(pev)
+    assert pev.state is PevState.MATCHED and not of(trace, ev.Failed) and not of(trace, ev.Retry)
+    key = next(e for e in trace if isinstance(e, ev.StepDone) and e.step is Step.SET_KEY)
+    assert key.t == pytest.approx(0.3 + 6.0, abs=DEFAULT_TIMERS.TT_modem_poll + 0.01)  # VS_SW_VER polls until back
+
+
+def test_slow_evse_modem_after_set_key_costs_a_matching_process() -> None:
+    bench, evse, pev = run([{"modem": "evse-modem", "set_key_s": 3.2}])
     trace = bench.trace(pev)
     assert pev.state is PevState.MATCHED
     parm_retries = [r for r in of(trace, ev.Retry) if r.step is Step.SLAC_PARM]
-    assert len(parm_retries) >= DEFAULT_TIMERS.C_EV_match_retry  # first process: 1 + 2 requests into a deaf modem
+    assert len(parm_retries) >= DEFAULT_TIMERS.C_EV_match_retry  # 1 + 2 requests into a deaf charger modem
     fails = of(trace, ev.Failed)
     assert fails and fails[0].step is Step.SLAC_PARM and not fails[0].final
     starts = of(trace, ev.ProcessStarted)
@@ -75,13 +83,14 @@ def test_slow_modem_after_set_key_costs_a_matching_process() -> None:
     assert pev.joined is not None and pev.joined.t - pev.result.t < DEFAULT_TIMERS.TT_match_join  # type: ignore[union-attr]
 
 
-def test_modem_too_slow_for_the_repetition_budget_stays_unmatched() -> None:
-    bench, evse, pev = run([{"modem": "pev-modem", "set_key_s": 6.0}])
+def test_evse_modem_too_slow_for_the_repetition_budget_leaves_the_ev_unmatched() -> None:
+    bench, evse, pev = run([{"modem": "evse-modem", "set_key_s": 8.0}])
     fails = of(bench.trace(pev), ev.Failed)
     assert pev.state is PevState.UNMATCHED and len(fails) == DEFAULT_TIMERS.C_conn_max_match
     assert all(f.step is Step.SLAC_PARM for f in fails) and fails[-1].final
-    # three processes of 1 + C_EV_match_retry requests each, TT_matching_rate apart
-    assert fails[-1].t == pytest.approx(0.3 + 3 * 0.6 + 2 * 0.4, abs=0.01)
+    # three processes of 1 + C_EV_match_retry requests each, TT_matching_rate apart, after the EV's own modem is back
+    first = of(bench.trace(pev), ev.ProcessStarted)[0].t
+    assert fails[-1].t == pytest.approx(first + 3 * 0.6 + 2 * 0.4, abs=0.01)
 
 
 def test_lost_match_cnf_is_recovered_by_repeating_the_request() -> None:

@@ -12,7 +12,7 @@ from slac_netns import one_avln, ours, report, slac_network
 pytestmark = [pytest.mark.netns]
 
 LOST_SOUNDS = '[[fault]]\nmodem = "pev-modem"\nsound_loss = 0.5\n'
-SLOW_MODEM = '[[fault]]\nmodem = "pev-modem"\nset_key_s = 1.2\n'
+SLOW_MODEM = '[[fault]]\nmodem = "evse-modem"\nset_key_s = 3.2\n'
 LOST_MATCH_CNF = ('[[fault]]\na = "evse-modem"\nb = "pev-modem"\ndirection = "a->b"\n'
                   'drop = ["CM_SLAC_MATCH.CNF"]\ndrop_count = 1\n')
 

@@ -16,6 +16,7 @@ from slac_helpers import (
     pev_after_key,
     sent,
     set_key_cnf,
+    sw_ver_cnf,
 )
 
 from plcstack.codec import BROADCAST_MAC, LOCAL_MAC
@@ -41,9 +42,26 @@ def test_first_frames_leave_the_old_network_then_ask_for_parameters() -> None:
     assert key.dst == LOCAL_MAC and key.name == "CM_SET_KEY.REQ" and key.message.key_type == 1
     assert key.message.nid == nid_from_nmk(key.message.new_key)  # a private random NMK with its own NID
     pev.receive(set_key_cnf(PEV_HOST), 0.01)
+    (poll,) = sent(pev)
+    assert poll.name == "VS_SW_VER.REQ" and pev.state is PevState.MODEM_READY  # the modem restarts after a key
+    frames = run_until(pev, 0.6)
+    assert [round(t, 2) for t, f in frames] == [0.26, 0.51] and all(f.name == "VS_SW_VER.REQ" for _, f in frames)
+    pev.receive(sw_ver_cnf(PEV_HOST), 0.7)
     (parm,) = sent(pev)
     assert parm.name == "CM_SLAC_PARM.REQ" and parm.dst == BROADCAST_MAC and parm.mmv == 1
     assert len(parm.message.run_id) == 8 and pev.state is PevState.PARM
+    (done,) = [e for e in pev.events() if isinstance(e, ev.StepDone)]
+    assert done.step is Step.SET_KEY and "answered again after 0.69 s" in done.detail
+
+
+def test_a_modem_that_never_answers_vs_sw_ver_costs_t_modem_ready_max_once() -> None:
+    pev = PevMachine(PevConfig(mac=PEV_HOST), rng=random.Random(1))
+    pev.start(0.0)
+    sent(pev)
+    pev.receive(set_key_cnf(PEV_HOST), 0.0)
+    frames = run_until(pev, DEFAULT_TIMERS.T_modem_ready_max + 0.01)
+    assert frames[-1][1].name == "CM_SLAC_PARM.REQ" and frames[-1][0] == pytest.approx(DEFAULT_TIMERS.T_modem_ready_max)
+    assert "did not answer VS_SW_VER" in [e for e in pev.events() if isinstance(e, ev.StepDone)][0].detail
 
 
 def test_parm_request_is_repeated_c_ev_match_retry_times_then_the_process_fails() -> None:
