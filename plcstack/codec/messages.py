@@ -462,6 +462,14 @@ VS_WD_RPT_IND = message(
     0xA02E, u8("mstatus", values=QcaStatus), u16("session_id"), u8("num_parts"), u8("cur_part"),
     u16("rdata_length", unit="bytes"), u8("rdata_offset"), rest("rdata"), oui=OUI_QCA)
 
+# open-plc-utils plc/plclog.c PrintCheckpointReport: the checkpoint report, also an indication
+VS_CP_RPT_REQ = message(0xA040, u16("session_id"), u8("clear", values=WatchdogClear), oui=OUI_QCA)
+VS_CP_RPT_IND = message(
+    0xA042, u8("mstatus", values=QcaStatus), u8("major_version"), u8("minor_version"), raw("rsvd", 14),
+    u16("session_id"), u32("total_buffer_size", unit="bytes"), u32("block_offset"),
+    u32("next_position", "byte index of the next position"), u8("num_parts"), u8("cur_part"),
+    u16("rdata_length", unit="bytes"), u8("rdata_offset"), rest("rdata"), oui=OUI_QCA)
+
 # open-plc-utils plc/rules.h (MMERule), MakeRule.c (add/remove) and ReadRules.c (read, MCONTROL 2)
 VS_CLASSIFICATION_REQ = message(
     0xA088, u8("mcontrol", values=ClassifierControl),

@@ -28,11 +28,24 @@ from typing import TYPE_CHECKING, Any
 
 from plcstack.avln import rules
 from plcstack.codec import BROADCAST_MAC, Frame, RawMessage, decode_frame, decode_header, messages
+from plcstack.codec.codes import (
+    AssocRequestType,
+    AssocResult,
+    AvlnStatus,
+    EncryptedPayloadResult,
+    GetKeyRequestType,
+    GetKeyResult,
+    KeyType,
+    LeaveReason,
+    Peks,
+    ProtocolId,
+    TeiMapMode,
+    TeiMapStatus,
+)
 from plcstack.emu import envelope as env
 from plcstack.emu import events as ev
 from plcstack.emu.mme import item_class, mmtype_of
 from plcstack.emu.state import Role, TimerName, Trigger
-from plcstack.keys.constants import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId
 from plcstack.keys.errors import KeysError
 from plcstack.keys.payload import PayloadHeader, open_payload, seal
 
@@ -45,13 +58,8 @@ MAX_OTHER_NETWORKS = 16
 MAX_HEARD = 64
 SNID_REUSE_S = 10.0  # an SNID heard this recently is not picked for a new AVLN
 
-#: CC_ASSOC.CNF results (HomePlug AV 1.1 table "CC_ASSOC.CNF Result")
-ASSOC_OK, ASSOC_FULL, ASSOC_REFUSED = 0, 2, 3
-ASSOC_LEASE_MIN = 0x0F
-#: CC_LEAVE.IND reason "other"; CC_SET_TEI_MAP.IND station status "authenticated"
-LEAVE_REASON_OTHER = 2
-TEI_AUTHENTICATED = 1
-FIRST_STA_TEI, LAST_TEI = 2, 254
+ASSOC_LEASE_MIN = 0x0F  # CC_ASSOC.CNF lease time, minutes
+FIRST_STA_TEI, LAST_TEI = 2, 254  # TEI 1 is the CCo's, 255 broadcast
 
 
 @dataclass
@@ -224,7 +232,7 @@ def on_beacon(m: Modem, e: env.Envelope, b: env.Beacon, t: float) -> None:
         peer.green_phy = bool(b.flags & env.BEACON_GREEN_PHY)
     elif m.role is Role.CCO and not b.central and b.cco_mac == m.mac:
         # a station that believes it is ours but is not (we restarted): tell it to start over
-        ind = messages.CC_LEAVE_IND(reason=LEAVE_REASON_OTHER, nid=m.nid)
+        ind = messages.CC_LEAVE_IND(reason=LeaveReason.OTHER, nid=m.nid)
         m.to_plc(env.Kind.MGMT, e.tx, m.frame(e.tx, ind, mmv=1))
         return
     if not b.central or e.tx == m.mac:
@@ -246,7 +254,7 @@ def on_beacon(m: Modem, e: env.Envelope, b: env.Beacon, t: float) -> None:
 # ------------------------------------------------------------------------------------ association
 
 def associate(m: Modem, cco: bytes, t: float) -> None:
-    req = m.frame(cco, messages.CC_ASSOC_REQ(request_type=0, nid=m.nid, cco_capability=m.precedence.rank,
+    req = m.frame(cco, messages.CC_ASSOC_REQ(request_type=AssocRequestType.NEW, nid=m.nid, cco_capability=m.precedence.rank,
                                              proxy_network_capability=0), mmv=1)
     m.to_plc(env.Kind.MGMT, cco, req)
     m.avln.assoc_target = cco
@@ -265,7 +273,8 @@ def leave(m: Modem, t: float, trigger: Trigger) -> None:
     """Leave the AVLN (CC_LEAVE.REQ to the CCo if we are a station) and rediscover."""
     a = m.avln
     if m.role is Role.STATION and a.tei:
-        m.to_plc(env.Kind.MGMT, a.cco_mac, m.frame(a.cco_mac, messages.CC_LEAVE_REQ(reason=0), mmv=1))
+        m.to_plc(env.Kind.MGMT, a.cco_mac, m.frame(a.cco_mac, messages.CC_LEAVE_REQ(reason=LeaveReason.USER_REQUEST),
+                                                   mmv=1))
     m.transition(trigger, t)
     restart_discovery(m, t)
 
@@ -288,19 +297,21 @@ def on_assoc_req(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
         return
     a = m.avln
     if f.message.nid != m.nid:
-        cnf = messages.CC_ASSOC_CNF(result=ASSOC_REFUSED, nid=m.nid, snid=a.snid, tei=0, lease_time=0)
+        cnf = messages.CC_ASSOC_CNF(result=AssocResult.FAILURE, nid=m.nid, snid=a.snid, tei=0, lease_time=0)
     else:
         peer = a.peers.get(e.tx)
         if peer is None:
             used = {p.tei for p in a.peers.values()} | {a.tei}
             tei = next((n for n in range(FIRST_STA_TEI, LAST_TEI + 1) if n not in used), 0)
             if tei == 0:
-                cnf = messages.CC_ASSOC_CNF(result=ASSOC_FULL, nid=m.nid, snid=a.snid, tei=0, lease_time=0)
+                cnf = messages.CC_ASSOC_CNF(result=AssocResult.PERMANENT_RESOURCE_EXHAUSTION, nid=m.nid, snid=a.snid,
+                                            tei=0, lease_time=0)
                 m.to_plc(env.Kind.MGMT, e.tx, m.frame(e.tx, cnf, mmv=1))
                 return
             peer = a.peers[e.tx] = Peer(e.tx, tei, t)
         peer.authenticated = False
-        cnf = messages.CC_ASSOC_CNF(result=ASSOC_OK, nid=m.nid, snid=a.snid, tei=peer.tei, lease_time=ASSOC_LEASE_MIN)
+        cnf = messages.CC_ASSOC_CNF(result=AssocResult.SUCCESS, nid=m.nid, snid=a.snid, tei=peer.tei,
+                                    lease_time=ASSOC_LEASE_MIN)
     m.to_plc(env.Kind.MGMT, e.tx, m.frame(e.tx, cnf, mmv=1))
 
 
@@ -309,7 +320,7 @@ def on_assoc_cnf(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
     msg = f.message
     if m.role is not Role.UNASSOCIATED or TimerName.ASSOC not in m.timers or e.tx != a.assoc_target:
         return
-    if msg.result != ASSOC_OK or msg.nid != m.nid:
+    if msg.result != AssocResult.SUCCESS or msg.nid != m.nid:
         m.timers.pop(TimerName.ASSOC, None)
         return
     m.transition(Trigger.ASSOCIATED, t)
@@ -321,7 +332,7 @@ def on_assoc_cnf(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
     a.pending_nonce = m.rng.randbytes(4)
     a.pending_prn = m.rng.randrange(0x10000)
     inner = m.frame(e.tx, messages.CM_GET_KEY_REQ(
-        request_type=0, requested_key_type=KeyType.NEK, nid=m.nid, my_nonce=a.pending_nonce,
+        request_type=GetKeyRequestType.DIRECT, requested_key_type=KeyType.NEK, nid=m.nid, my_nonce=a.pending_nonce,
         pid=ProtocolId.AUTH_REQUEST, prn=a.pending_prn, pmn=1), mmv=1, pad=False)
     send_sealed(m, e.tx, inner, m.nmk, Peks.NMK, ProtocolId.AUTH_REQUEST, a.pending_prn, 1)
     m.timers[TimerName.ASSOC] = t + m.config.timers.assoc_s
@@ -348,7 +359,7 @@ def on_tei_map(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
     old = a.peers
     fresh: dict[bytes, Peer] = {a.cco_mac: old.get(a.cco_mac) or Peer(a.cco_mac, a.cco_tei, t, True)}
     for s in f.message.stations:
-        if s.mac == m.mac or s.status != TEI_AUTHENTICATED:
+        if s.mac == m.mac or s.status != TeiMapStatus.AUTHENTICATED:
             continue
         prev = old.get(s.mac)
         fresh[s.mac] = Peer(s.mac, s.tei, prev.last_seen if prev else t, True) if prev is None else \
@@ -358,9 +369,9 @@ def on_tei_map(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
 
 def send_tei_map(m: Modem) -> None:
     item = item_class(messages.CC_SET_TEI_MAP_IND, "stations")
-    items = [item(p.tei, p.mac, TEI_AUTHENTICATED if p.authenticated else 0)
+    items = [item(p.tei, p.mac, TeiMapStatus.AUTHENTICATED if p.authenticated else TeiMapStatus.NOT_AUTHENTICATED)
              for p in sorted(m.avln.peers.values(), key=lambda p: p.tei)]
-    ind = messages.CC_SET_TEI_MAP_IND(mode=0, num_stations=len(items), stations=items)
+    ind = messages.CC_SET_TEI_MAP_IND(mode=TeiMapMode.FULL_UPDATE, num_stations=len(items), stations=items)
     m.to_plc(env.Kind.MGMT, env.BROADCAST, m.frame(BROADCAST_MAC, ind, mmv=1))
 
 
@@ -380,7 +391,7 @@ def on_encrypted(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
         inner = decode_frame(open_payload(body, key))
     except (KeysError, ValueError) as exc:
         m.emit(ev.AuthFailed(t, e.tx, str(exc)))
-        rsp = messages.CM_ENCRYPTED_PAYLOAD_RSP(result=1, pid=hdr.pid, prn=hdr.prn)
+        rsp = messages.CM_ENCRYPTED_PAYLOAD_RSP(result=EncryptedPayloadResult.FAILURE, pid=hdr.pid, prn=hdr.prn)
         m.to_plc(env.Kind.MGMT, e.tx, m.frame(e.tx, rsp, mmv=1))
         return
     handler = SEALED_HANDLERS.get((type(inner.message), hdr.peks))
@@ -456,6 +467,10 @@ def send_sealed(m: Modem, dst: bytes, inner: bytes, key: bytes, peks: int, pid: 
                    iv=m.rng.randbytes(16), filler=filler, padding=padding)
     frame = m.frame(dst, RawMessage(mmentry), mmv=1, mmtype=mmtype_of(messages.CM_ENCRYPTED_PAYLOAD_IND))
     m.to_plc(env.Kind.MGMT, dst, frame)
+
+
+def ignore(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
+    """Confirmations the emulated firmware needs no action on (CC_LEAVE.CNF, CM_ENCRYPTED_PAYLOAD.RSP)."""
 
 
 #: Management messages between modems on the power line: message class -> handler.

@@ -7,8 +7,8 @@
     seed = 1                  # random seed (nonces, NEKs): same seed, same run
 
     [link]                    # default ConstantLinkModel for every pair of modems
-    tx_rate_mbps = 180
-    rx_rate_mbps = 170
+    tx_rate_mbps = 120
+    rx_rate_mbps = 110
     attenuation_db = 21       # mean of the 58 SLAC groups, or a list of 58 values
     [[link.pair]]             # optional per-pair override (as seen from a)
     a = "00:b0:52:00:00:0a"

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from plcstack.codec import Frame, messages
+from plcstack.codec.codes import GetKeyResult, KeyType, ProtocolId, PushButtonAction, QcaStatus, StationRole
 from plcstack.emu import pushbutton
 from plcstack.emu.mme import item_class
 from plcstack.emu.state import Role
-from plcstack.keys.constants import GetKeyResult, KeyType, ProtocolId
 
 if TYPE_CHECKING:
     from plcstack.emu.modem import Modem, Port
@@ -36,8 +36,6 @@ class Entry(NamedTuple):
 
 #: CM_GET_KEY.CNF carries the key in a 384-byte field (real QCA7000/7005/7420: 425-byte frames)
 GET_KEY_FIELD = 384
-PB_JOIN, PB_LEAVE, PB_STATUS = 1, 2, 3
-ROLE_STA, ROLE_CCO = 0, 2  # STATION_ROLE of CM_NW_INFO / VS_NW_INFO
 
 
 def _is_local(via: Port) -> bool:
@@ -77,7 +75,8 @@ def cm_nw_info(m: Modem, f: Frame, t: float, via: Port) -> Reply:
     nets = []
     if m.in_avln:
         a = m.avln
-        nets.append(item(m.nid, a.snid, a.tei, ROLE_CCO if m.role is Role.CCO else ROLE_STA, a.cco_mac, 0, 0))
+        role = StationRole.CCO if m.role is Role.CCO else StationRole.STA
+        nets.append(item(m.nid, a.snid, a.tei, role, a.cco_mac, 0, 0))
     return m.reply(f, messages.CM_NW_INFO_CNF(num_networks=len(nets), networks=nets))
 
 
@@ -113,15 +112,16 @@ def cm_brg_info(m: Modem, f: Frame, t: float, via: Port) -> Reply:
 def ms_pb_enc(m: Modem, f: Frame, t: float, via: Port) -> Reply:
     """Push button: join opens the pairing window, leave picks a fresh NMK, status; anything else refused."""
     action = f.message.pb_action
-    if action == PB_JOIN:
+    member = 1 if m.members() else 0  # MS_PB_ENC.CNF AVLN status: 1 = in an AVLN with others
+    if action == PushButtonAction.JOIN:
         pushbutton.press(m, t)
-    elif action == PB_LEAVE:
-        reply = m.reply(f, messages.MS_PB_ENC_CNF(mstatus=0, avln_status=0))
+    elif action == PushButtonAction.LEAVE:
+        reply = m.reply(f, messages.MS_PB_ENC_CNF(mstatus=QcaStatus.SUCCESS, avln_status=0))
         m.set_nmk(m.rng.randbytes(16), None, t, "push button")
         return reply
-    elif action != PB_STATUS:
-        return m.reply(f, messages.MS_PB_ENC_CNF(mstatus=1, avln_status=1 if m.members() else 0))
-    return m.reply(f, messages.MS_PB_ENC_CNF(mstatus=0, avln_status=1 if m.members() else 0))
+    elif action != PushButtonAction.STATUS:
+        return m.reply(f, messages.MS_PB_ENC_CNF(mstatus=QcaStatus.FAILURE, avln_status=member))
+    return m.reply(f, messages.MS_PB_ENC_CNF(mstatus=QcaStatus.SUCCESS, avln_status=member))
 
 
 def _table() -> dict[type, Entry]:

@@ -71,8 +71,8 @@ class ConstantLinkModel:
     given as seen from ``a`` (its ``tx``/``rx`` are swapped when asked from ``b``).
     """
 
-    tx_rate_mbps: float = 180.0
-    rx_rate_mbps: float = 170.0
+    tx_rate_mbps: float = 120.0
+    rx_rate_mbps: float = 110.0
     attenuation_db: tuple[int, ...] = field(default_factory=default_attenuation)
     reachable: bool = True
     overrides: dict[frozenset[bytes], tuple[bytes, LinkQuality]] = field(default_factory=dict)
@@ -104,8 +104,8 @@ def link_model_from_config(cfg: Mapping[str, object] | None) -> ConstantLinkMode
 
     cfg = dict(cfg or {})
     model = ConstantLinkModel(
-        tx_rate_mbps=float(cfg.get("tx_rate_mbps", 180.0)),  # type: ignore[arg-type]
-        rx_rate_mbps=float(cfg.get("rx_rate_mbps", 170.0)),  # type: ignore[arg-type]
+        tx_rate_mbps=float(cfg.get("tx_rate_mbps", 120.0)),  # type: ignore[arg-type]
+        rx_rate_mbps=float(cfg.get("rx_rate_mbps", 110.0)),  # type: ignore[arg-type]
         attenuation_db=_atten(cfg.get("attenuation_db")),
     )
     pairs = cfg.get("pair", []) or []

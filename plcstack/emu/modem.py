@@ -44,13 +44,13 @@ from plcstack.codec import (
     DecodeError,
     EncodeError,
     Frame,
-    RawMessage,
     decode_frame,
     decode_header,
     encode_frame,
     make_frame,
     messages,
 )
+from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.codec.mac import is_multicast
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN, PUBLIC_BASES
 from plcstack.emu import avln, pushbutton
@@ -58,9 +58,8 @@ from plcstack.emu import envelope as env
 from plcstack.emu import events as ev
 from plcstack.emu.link import ConstantLinkModel, LinkModel
 from plcstack.emu.mme import mmtype_of
-from plcstack.emu.profiles import ChipProfile, profile
+from plcstack.emu.profiles import GP_MAX_MBPS, ChipProfile, profile
 from plcstack.emu.state import Role, TimerName, Timers, Trigger, next_role
-from plcstack.keys.constants import KeyType, Peks, ProtocolId
 from plcstack.keys.derive import dak_from_password, nid_from_nmk, nmk_from_password
 
 FACTORY_PASSWORD = "HomePlugAV"
@@ -171,6 +170,7 @@ class Modem:
         self.hosts: OrderedDict[bytes, float] = OrderedDict()  # MACs learned on the host side (BDA)
         self.bridge: OrderedDict[bytes, bytes] = OrderedDict()  # remote Ethernet MAC -> modem MAC
         self.counters: OrderedDict[bytes, LinkCounters] = OrderedDict()
+        self.classifier_rules: list[bytes] = []  # VS_CLASSIFICATION rules (volatile)
         self.timers: dict[TimerName, float] = {}
         self.stats = {"host_rx": 0, "plc_rx": 0, "answered": 0, "dropped": 0}
         self._out: list[Output] = []
@@ -252,6 +252,15 @@ class Modem:
         if not self.in_avln:
             return []
         return sorted((p for p in self.avln.peers.values() if p.authenticated), key=lambda p: p.tei)
+
+    def rates(self, peer: bytes, t: float) -> tuple[float, float]:
+        """(TX to ``peer``, RX from it), Mbit/s: the link model's, capped at what the two PHYs can carry
+        (a Green PHY end means HS-ROBO only)."""
+        q = self.link.link(self.mac, peer, t)
+        member = self.avln.peers.get(peer)
+        gp = self.chip.green_phy or (member is not None and member.green_phy)
+        cap = min(self.chip.max_rate_mbps, GP_MAX_MBPS) if gp else self.chip.max_rate_mbps
+        return min(q.tx_rate_mbps, cap), min(q.rx_rate_mbps, cap)
 
     def first_host(self) -> bytes:
         """The bridged address (BDA) this modem reports: its first host, FF:FF:FF:FF:FF:FF when it has none."""
@@ -392,8 +401,7 @@ class Modem:
             self.drop(t, Port.PLC, f"truncated {f.name}")
             return
         self._seen(e, t)
-        handler = PLC_HANDLERS.get(type(f.message)) if not isinstance(f.message, RawMessage) else \
-            PLC_RAW_HANDLERS.get(f.mmtype)
+        handler = PLC_HANDLERS.get(type(f.message))
         if handler is None:
             self.drop(t, Port.PLC, f"{f.name} not handled between modems")
             return
@@ -550,9 +558,8 @@ PLC_HANDLERS: dict[type, Callable[[Modem, env.Envelope, Frame, float], None]] = 
     **avln.PLC_HANDLERS,
     messages.CM_GET_KEY_REQ: pushbutton.on_get_key_req_clear,
     messages.CM_GET_KEY_CNF: pushbutton.on_get_key_cnf_clear,
-}
-#: ... and those the codec has no layout for yet (CM_SC_JOIN), by MMTYPE.
-PLC_RAW_HANDLERS: dict[int, Callable[[Modem, env.Envelope, Frame, float], None]] = {
-    pushbutton.SC_JOIN_REQ: pushbutton.on_sc_join_req,
-    pushbutton.SC_JOIN_CNF: pushbutton.on_sc_join_cnf,
+    messages.CM_SC_JOIN_REQ: pushbutton.on_sc_join_req,
+    messages.CM_SC_JOIN_CNF: pushbutton.on_sc_join_cnf,
+    messages.CC_LEAVE_CNF: avln.ignore,
+    messages.CM_ENCRYPTED_PAYLOAD_RSP: avln.ignore,
 }

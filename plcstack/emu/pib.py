@@ -16,9 +16,11 @@ reset" the modem restarts; plctool resets it itself (VS_RS_DEV) and waits for VS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from plcstack.codec import Frame, messages
+from plcstack.codec.codes import ModuleId, ModuleOperation
 from plcstack.emu.mme import item_class
 from plcstack.emu.profiles import (
     MODULE_ID_PIB,
@@ -35,15 +37,39 @@ if TYPE_CHECKING:
 
 MAX_READ = 1400  # PLC_MODULE_SIZE: the most a confirmation carries
 MAX_MODULE = 64 * 1024
-RD_MOD_PIB = 2  # VS_RD_MOD module id of the PIB
-OP_READ_MEMORY, OP_READ_FLASH, OP_START, OP_WRITE, OP_COMMIT = 0x00, 0x01, 0x10, 0x11, 0x12
-COMMIT_NORESET = 1 << 1
-# VS_MODULE_OPERATION.CNF MSTATUS (open-plc-utils mme/MMECode.c)
-ST_OK = 0x0000
-ST_BAD_NUM_OPS, ST_BAD_OP, ST_BAD_SESSION = 0x10, 0x11, 0x12
-ST_NO_MODULE, ST_BAD_LENGTH, ST_BAD_OFFSET, ST_BAD_CHECKSUM, ST_BAD_PIB = 0x14, 0x15, 0x18, 0x30, 0x50
-# VS_RD_MOD.CNF MSTATUS
-RD_BAD_MODULE, RD_BAD_OFFSET = 0x10, 0x20
+RD_MOD_PIB = ModuleId.PIB  # VS_RD_MOD module id of the PIB
+OP_READ_MEMORY, OP_READ_FLASH = ModuleOperation.READ_MEMORY, ModuleOperation.READ_FLASH
+OP_START, OP_WRITE, OP_COMMIT = ModuleOperation.START_SESSION, ModuleOperation.WRITE_MODULE, ModuleOperation.COMMIT
+COMMIT_NORESET = 1 << 1  # commit code bit (open-plc-utils plc/plc.h PLC_COMMIT_NORESET)
+
+
+class ModuleStatus(IntEnum):
+    """VS_MODULE_OPERATION.CNF MSTATUS values the emulator gives (open-plc-utils mme/MMECode.c)."""
+
+    OK = 0x00
+    BAD_NUM_OPS = 0x10  # "Invalid Number of Module Operations"
+    BAD_OP = 0x11  # "Invalid Module Operation ID"
+    BAD_SESSION = 0x12  # "Invalid Session ID"
+    NO_MODULE = 0x14  # "Module ID not found"
+    BAD_LENGTH = 0x15  # "Invalid Module Length"
+    BAD_OFFSET = 0x18  # "Unexpected Offset"
+    BAD_CHECKSUM = 0x30  # "Bad Module Checksum"
+    BAD_PIB = 0x50  # "Invalid PIB"
+
+
+class RdModStatus(IntEnum):
+    """VS_RD_MOD.CNF MSTATUS (open-plc-utils mme/MMECode.c)."""
+
+    OK = 0x00
+    BAD_MODULE = 0x10
+    BAD_OFFSET = 0x20
+
+
+ST_OK, ST_BAD_NUM_OPS, ST_BAD_OP, ST_BAD_SESSION = (ModuleStatus.OK, ModuleStatus.BAD_NUM_OPS, ModuleStatus.BAD_OP,
+                                                     ModuleStatus.BAD_SESSION)
+ST_NO_MODULE, ST_BAD_LENGTH, ST_BAD_OFFSET = ModuleStatus.NO_MODULE, ModuleStatus.BAD_LENGTH, ModuleStatus.BAD_OFFSET
+ST_BAD_CHECKSUM, ST_BAD_PIB = ModuleStatus.BAD_CHECKSUM, ModuleStatus.BAD_PIB
+RD_BAD_MODULE, RD_BAD_OFFSET = RdModStatus.BAD_MODULE, RdModStatus.BAD_OFFSET
 
 
 @dataclass
@@ -201,6 +227,6 @@ class PibStore:
             return modem.reply(f, messages.VS_RD_MOD_CNF(mstatus=RD_BAD_OFFSET, module_id=m.module_id, length=0,
                                                          offset=m.offset, checksum=0, data=b""))
         data = pib[m.offset:m.offset + min(m.length, MAX_READ)]
-        return modem.reply(f, messages.VS_RD_MOD_CNF(mstatus=0, rsvd=bytes(3), module_id=RD_MOD_PIB, rsvd2=0,
+        return modem.reply(f, messages.VS_RD_MOD_CNF(mstatus=RdModStatus.OK, rsvd=bytes(3), module_id=RD_MOD_PIB, rsvd2=0,
                                                      length=len(data), offset=m.offset, checksum=checksum32(data),
                                                      data=data))

@@ -3,16 +3,14 @@
 For ``pb_window_s`` seconds after the button (MS_PB_ENC.REQ "join"), a modem looks for another one
 whose button was pressed:
 
-1. both broadcast CM_SC_JOIN.REQ every second (CCo capability, number of AVLN members);
-2. the one holding the larger network (more members, then the higher MAC) answers CM_SC_JOIN.CNF
-   with its NID;
+1. both broadcast CM_SC_JOIN.REQ every second (their CCo capability);
+2. a modem that holds an AVLN with members -- or, when it has none, the one with the higher MAC --
+   answers CM_SC_JOIN.CNF with its NID and AVLN status; a modem with members never takes another's
+   offer (two populated AVLNs do not merge by button);
 3. the other starts a unicast key exchange in clear: CM_GET_KEY.REQ / .CNF with 384-byte hash keys
    (requested key type "hash key", PID "provision NMK using UKE");
 4. both derive a TEK = SHA-256(HK1 || HK2)[:16] (the emulator's choice, not the spec's derivation),
    and the NMK goes across in CM_SET_KEY.REQ inside CM_ENCRYPTED_PAYLOAD under that TEK (PEKS TEK 0).
-
-CM_SC_JOIN bodies are built and read through their declaration when the codec has one; until then
-as raw bytes ``cco_capability, members`` (REQ) and ``NID, members`` (CNF).
 """
 
 from __future__ import annotations
@@ -21,30 +19,16 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from plcstack.codec import BROADCAST_MAC, Frame, RawMessage, messages
-from plcstack.codec.registry import by_name
+from plcstack.codec import BROADCAST_MAC, Frame, messages
+from plcstack.codec.codes import AvlnStatus, GetKeyRequestType, GetKeyResult, KeyType, Peks, ProtocolId
 from plcstack.emu import envelope as env
 from plcstack.emu.state import TimerName
-from plcstack.keys.constants import GetKeyResult, KeyType, Peks, ProtocolId
 
 if TYPE_CHECKING:
     from plcstack.emu.modem import Modem
 
 HASH_KEY_LEN = 384
 SC_JOIN_PERIOD_S = 1.0
-
-
-def _sc_join_mmtype() -> int:
-    d = by_name("CM_SC_JOIN.REQ")
-    if d is not None:
-        return d.mmtype
-    from plcstack.codec.names import PUBLIC_BASES
-
-    return next(base for base, name in PUBLIC_BASES.items() if name == "CM_SC_JOIN")
-
-
-SC_JOIN_REQ = _sc_join_mmtype()
-SC_JOIN_CNF = SC_JOIN_REQ | 1
 
 
 @dataclass
@@ -73,32 +57,38 @@ def close_window(m: Modem) -> None:
 def timer_pb(m: Modem, t: float) -> None:
     if not m.pb.open(t):
         return
-    body = bytes((m.config.cco_capability, min(255, len(m.members()))))
-    m.to_plc(env.Kind.MGMT, env.BROADCAST, m.frame(BROADCAST_MAC, RawMessage(body), mmv=1, mmtype=SC_JOIN_REQ))
+    req = messages.CM_SC_JOIN_REQ(cco_capability=m.config.cco_capability)
+    m.to_plc(env.Kind.MGMT, env.BROADCAST, m.frame(BROADCAST_MAC, req, mmv=1))
     m.timers[TimerName.PB] = min(m.pb.until, t + SC_JOIN_PERIOD_S)
 
 
-def _body(f: Frame) -> bytes:
-    return f.message.body if isinstance(f.message, RawMessage) else b""
+def _holds_network(m: Modem) -> bool:
+    return bool(m.members())
+
+
+def _status(m: Modem) -> AvlnStatus:
+    from plcstack.emu.avln import avln_status
+
+    return avln_status(m)
 
 
 def on_sc_join_req(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
-    body = _body(f)
-    if not m.pb.open(t) or len(body) < 2:
+    if not m.pb.open(t):
         return
-    members = min(255, len(m.members()))
-    if (members, m.mac) > (body[1], e.tx):  # we hold the network: offer it
-        cnf = m.frame(e.tx, RawMessage(m.nid + bytes((members,))), mmv=1, mmtype=SC_JOIN_CNF)
-        m.to_plc(env.Kind.MGMT, e.tx, cnf)
+    if _holds_network(m) or m.mac > e.tx:  # we offer our network
+        cnf = messages.CM_SC_JOIN_CNF(nid=m.nid, avln_status=_status(m))
+        m.to_plc(env.Kind.MGMT, e.tx, m.frame(e.tx, cnf, mmv=1))
 
 
 def on_sc_join_cnf(m: Modem, e: env.Envelope, f: Frame, t: float) -> None:
-    body = _body(f)
-    if not m.pb.open(t) or len(body) < 7 or m.pb.hash_key:
+    if not m.pb.open(t) or m.pb.hash_key:
         return
+    if _holds_network(m):
+        return  # we offer our network; we do not take another's
     m.pb.peer, m.pb.hash_key = e.tx, m.rng.randbytes(HASH_KEY_LEN)
     req = m.frame(e.tx, messages.CM_GET_KEY_REQ(
-        request_type=0, requested_key_type=KeyType.HASH_KEY, nid=body[:7], my_nonce=m.rng.randbytes(4),
+        request_type=GetKeyRequestType.DIRECT, requested_key_type=KeyType.HASH_KEY, nid=f.message.nid,
+        my_nonce=m.rng.randbytes(4),
         pid=ProtocolId.PROVISION_NMK_UKE, prn=m.rng.randrange(0x10000), pmn=1, hash_key=m.pb.hash_key), mmv=1)
     m.to_plc(env.Kind.MGMT, e.tx, req)
 

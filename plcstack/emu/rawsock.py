@@ -148,6 +148,7 @@ class Emulator:
                                            on_event=self._on_event, record_plc=record_plc)
         self.recorder = recorder
         self.ports: dict[bytes, RawPort] = {}
+        self.drops: dict[str, int] = {}  # dropped frames by reason (modems and the power line)
         self.errors = 0
         self._stop = False
         self._wake_r, self._wake_w = socket.socketpair()
@@ -175,10 +176,16 @@ class Emulator:
             print(text, file=self.log, flush=True)
 
     def _on_event(self, mac: bytes, e: Event) -> None:
-        if self.verbose and not isinstance(e, Dropped):
-            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
-                      + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}"
-                                 for k, v in vars(e).items() if k != "t"))
+        if isinstance(e, Dropped):
+            key = e.reason.split(":", 1)[0].split(" (", 1)[0]
+            self.drops[key] = self.drops.get(key, 0) + 1
+        if not self.verbose:
+            return
+        if isinstance(e, Dropped):  # every drop, with its reason and where it happened
+            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} drop on {e.port}: {e.reason}")
+            return
+        self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
+                  + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}" for k, v in vars(e).items() if k != "t"))
 
     def stop(self) -> None:
         """Ask the loop to end (safe from signal handlers and other threads)."""
@@ -266,6 +273,10 @@ class Emulator:
         for port in self.ports.values():
             out[f"{port.ifname}.rx"] = port.rx
             out[f"{port.ifname}.tx"] = port.tx
+            if port.send_errors:
+                out[f"{port.ifname}.send_errors"] = port.send_errors
+            if port.completed:
+                out[f"{port.ifname}.offloads_completed"] = port.completed
         for m in self.powerline.modems.values():
             for k, v in m.stats.items():
                 out[f"{m.mac.hex(':')}.{k}"] = v
@@ -298,8 +309,11 @@ def main_loop(network: NetworkConfig, pcap: str | None = None, verbose: bool = F
         print(f"emulating {len(network.modems)} modem(s); Ctrl-C to stop", file=out, flush=True)
         rc = emu.run(duration=duration)
         s = emu.stats()
-        print("stopped: " + ", ".join(f"{k}={v}" for k, v in s.items() if not k.endswith(".dropped")), file=out,
-              flush=True)
+        print("stopped: " + ", ".join(f"{k}={v}" for k, v in s.items()), file=out, flush=True)
+        if emu.drops:
+            print("dropped: " + ", ".join(f"{reason} x{n}" for reason, n in sorted(emu.drops.items(),
+                                                                                  key=lambda kv: -kv[1])),
+                  file=out, flush=True)
         return rc
     finally:
         emu.close()

@@ -99,7 +99,7 @@ class SimLinkModel:
     fallback:
         What a pair involving a MAC outside ``mac_map`` (or a modem asking about itself) gets: a
         fixed :class:`~plcstack.emu.link.LinkQuality` or another link model.  Default:
-        :class:`~plcstack.emu.link.ConstantLinkModel` ``()`` (180/170 Mbit/s, 21 dB, reachable).
+        :class:`~plcstack.emu.link.ConstantLinkModel` ``()`` (120/110 Mbit/s, 21 dB, reachable).
 
     :meth:`link` returns rates in Mbit/s, the 58 SLAC attenuation groups in whole dB (0..255) of
     the channel from the peer to the asking modem (coupling included), and reachability from the

@@ -68,7 +68,8 @@ def _active_attenuation(attenuation_db: Sequence[int], mask: np.ndarray) -> np.n
 def maps_for_rate(rate_mbps: float, attenuation_db: Sequence[int], ber: float = 1e-3) -> ToneMaps:
     """One tone-map slot whose coded rate is as close to ``rate_mbps`` as threshold bit loading allows.
 
-    SNR_k = S - A_k (A: the SLAC group attenuation of carrier k); S is found by bisection.
+    SNR_k = S - A_k (A: the SLAC group attenuation of carrier k); S is found by bisection, then carriers
+    of the best-SNR groups are raised one constellation at a time until the rate is as close as it gets.
     """
     mask = av_tone_mask()
     atten = _active_attenuation(attenuation_db, mask)
@@ -86,8 +87,18 @@ def maps_for_rate(rate_mbps: float, attenuation_db: Sequence[int], ber: float = 
             lo = mid
         else:
             hi = mid
-    best = min((bits_at(lo), bits_at(hi)), key=lambda b: abs(float(phy.phy_rate_mbps(b)) - rate_mbps))
-    return ToneMaps((tuple(int(b) for b in best),), n)
+    # between the two levels whole SLAC groups change; finish carrier by carrier, best SNR first
+    bits, upper = bits_at(lo).astype(int), bits_at(hi).astype(int)
+    per_bit = phy.FEC_AV / phy.AV_SYMBOL_S / 1e6
+    rate = float(phy.phy_rate_mbps(bits))
+    for k in np.argsort(atten, kind="stable"):
+        if upper[k] <= bits[k]:
+            continue
+        gain = (upper[k] - bits[k]) * per_bit
+        if abs(rate + gain - rate_mbps) >= abs(rate - rate_mbps):
+            break
+        bits[k], rate = upper[k], rate + gain
+    return ToneMaps((tuple(int(b) for b in bits),), n)
 
 
 def robo_maps() -> ToneMaps:

@@ -93,8 +93,8 @@ def test_nw_info_reports_the_link_model_rates():
     link = ConstantLinkModel()
     link.set_pair(MAC_A, MAC_B, LinkQuality(420.0, 380.0, default_attenuation(), True))
     pl = PowerLine(link=link)
-    pl.add(cfg(MAC_A))
-    pl.add(cfg(MAC_B))
+    pl.add(cfg(MAC_A, chip="QCA7500"))  # AV2: up to ~660 Mbit/s coded (SISO)
+    pl.add(cfg(MAC_B, chip="QCA7500"))
     pl.run_for(3.0)
     (a,) = [decode_frame(f) for f in pl.request(MAC_A, req(messages.VS_NW_INFO_REQ(), mmv=1))]
     (sa,) = a.message.networks[0].stations
@@ -102,6 +102,17 @@ def test_nw_info_reports_the_link_model_rates():
     (b,) = [decode_frame(f) for f in pl.request(MAC_B, req(messages.VS_NW_INFO_REQ(), mmv=0))]
     (sb,) = b.message.networks[0].stations
     assert (sb.mac, sb.avg_tx, sb.avg_rx) == (MAC_A, 255, 255)  # MMV 0 rates are one byte
+
+
+def test_reported_rates_never_exceed_what_the_phys_carry():
+    pl = PowerLine(link=ConstantLinkModel(tx_rate_mbps=420.0, rx_rate_mbps=380.0))
+    pl.add(cfg(MAC_A))  # QCA7420: HomePlug AV, 150 Mbit/s coded at most
+    pl.add(cfg(MAC_B, chip="QCA7000"))  # Green PHY: HS-ROBO only
+    pl.add(cfg(MAC_C))
+    pl.run_for(3.0)
+    (a,) = [decode_frame(f) for f in pl.request(MAC_A, req(messages.VS_NW_INFO_REQ(), mmv=1))]
+    rates = {s.mac: (s.avg_tx, s.avg_rx) for s in a.message.networks[0].stations}
+    assert rates == {MAC_B: (10, 10), MAC_C: (150, 150)}  # real QCA7000 links report 9-10 Mbit/s
 
 
 def test_set_key_moves_a_modem_to_another_avln():
