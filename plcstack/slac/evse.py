@@ -5,7 +5,8 @@ the modem answers again after its restart -> wait up to
 ``TT_EVSE_SLAC_init`` for CM_SLAC_PARM.REQ (then control pilot E/F and again, ``C_sequ_retry``
 times) -> per EV and RunID a matching session (:class:`EvseSession`): CM_SLAC_PARM.CNF ->
 CM_START_ATTEN_CHAR.IND within ``TT_match_sequence`` -> sounding window ``TT_EVSE_match_MNBC``
-collecting the modem's CM_ATTEN_PROFILE.IND -> CM_ATTEN_CHAR.IND (repeated after ``TT_match_response``
+collecting the modem's CM_ATTEN_PROFILE.IND (or Qualcomm's VS_ATTENUATION_CHARACTERISTICS.IND where that
+is all the firmware sends) -> CM_ATTEN_CHAR.IND (repeated after ``TT_match_response``
 up to ``C_EV_match_retry`` times) -> CM_ATTEN_CHAR.RSP -> CM_VALIDATE / CM_SLAC_MATCH.REQ within
 ``TT_EVSE_match_session`` -> CM_SLAC_MATCH.CNF with NID and NMK -> VS_NW_INFO polls until the EV's
 modem is in our AVLN (``TT_match_join``) -> optional CM_AMP_MAP.REQ.
@@ -117,6 +118,7 @@ class EvseSession:
     starts: int = 0  # CM_START_ATTEN_CHAR.IND received
     sounds: int = 0  # CM_MNBC_SOUND.IND received
     profiles: list[tuple[int, ...]] = field(default_factory=list)  # CM_ATTEN_PROFILE.IND groups
+    vendor_profiles: list[tuple[int, ...]] = field(default_factory=list)  # QCA VS_ATTENUATION_CHARACTERISTICS.IND
     source_id: bytes = bytes(17)
     report: AttenuationProfile | None = None
     tries: int = 0
@@ -199,7 +201,8 @@ class EvseMachine(SlacMachine):
 
     def _session_for(self, frame: Frame) -> EvseSession | None:
         m = frame.message
-        if isinstance(m, messages.CM_ATTEN_PROFILE_IND):  # from our modem: no RunID, find the EV sounding
+        if isinstance(m, messages.CM_ATTEN_PROFILE_IND | messages.VS_ATTENUATION_CHARACTERISTICS_IND):
+            # from our modem: no RunID, find the EV sounding
             for s in reversed(self.sessions.values()):
                 if s.ev_mac == m.pev_mac and s.state is SessionState.SOUNDING:
                     return s
@@ -351,9 +354,17 @@ class EvseMachine(SlacMachine):
         if len(s.profiles) >= s.num_sounds:
             self._finish_sounding(s, None, now)
 
+    def _on_vendor_profile(self, s: EvseSession, frame: Frame | None, now: float) -> None:
+        """Qualcomm's 0xA14E indication, the only per-sound report of some AR7420 firmware (docs/slac.md)."""
+        assert frame is not None
+        m = frame.message
+        s.vendor_profiles.append(tuple(m.aag[:m.num_groups]))
+        if not s.profiles and len(s.vendor_profiles) >= s.num_sounds:
+            self._finish_sounding(s, None, now)
+
     def _finish_sounding(self, s: EvseSession, frame: Frame | None, now: float) -> None:
         self._scancel(s, SessionTimer.MNBC)
-        groups, sounds = average_profiles(s.profiles)
+        groups, sounds = average_profiles(s.profiles or s.vendor_profiles)
         if not sounds:
             self._session_failed(s, now, Step.ATTEN_PROFILE, f"no CM_ATTEN_PROFILE.IND ({s.sounds} sound(s) seen)",
                                  SessionTimer.MNBC)
@@ -544,6 +555,7 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, Any], SessionHandler] = {
     (S.SOUNDING, M.CM_START_ATTEN_CHAR_IND): EvseMachine._on_start_atten,
     (S.SOUNDING, M.CM_MNBC_SOUND_IND): EvseMachine._on_sound,
     (S.SOUNDING, M.CM_ATTEN_PROFILE_IND): EvseMachine._on_profile,
+    (S.SOUNDING, M.VS_ATTENUATION_CHARACTERISTICS_IND): EvseMachine._on_vendor_profile,
     (S.SOUNDING, SessionTimer.MNBC): EvseMachine._finish_sounding,
     (S.WAIT_RSP, M.CM_ATTEN_CHAR_RSP): EvseMachine._on_atten_rsp,
     (S.WAIT_RSP, SessionTimer.RESPONSE): EvseMachine._atten_rsp_timeout,

@@ -172,3 +172,15 @@ def test_local_modem_refusing_to_answer_set_key() -> None:
     late.start(0.0)
     late.receive(set_key_cnf(EVSE_HOST, result=0), 0.3)  # HomePlug AV spec polarity is accepted too
     assert late.state is EvseState.MODEM_READY and names(sent(late)) == ["CM_SET_KEY.REQ", "VS_SW_VER.REQ"]
+
+
+def test_qualcomm_vendor_profiles_when_the_firmware_sends_no_cm_atten_profile() -> None:
+    evse = evse_waiting()
+    evse.receive(parm_req(), 0.1)
+    evse.receive(start_atten(), 0.12)
+    for i in range(10):
+        evse.receive(sound(9 - i), 0.2 + 0.02 * i)
+        evse.receive(encode(EVSE_HOST, EVSE_MODEM, messages.VS_ATTENUATION_CHARACTERISTICS_IND(
+            pev_mac=PEV_HOST, num_groups=58, carriers_per_group=16, aag=bytes([17]) * 58)), 0.2 + 0.02 * i)
+    (ind,) = [f for f in sent(evse) if f.name == "CM_ATTEN_CHAR.IND"]
+    assert ind.message.num_sounds == 10 and set(ind.message.aag) == {17}
