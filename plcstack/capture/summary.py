@@ -106,7 +106,9 @@ def _informative(f: Field, v: Any) -> bool:
     return not (f.kind in (BYTES, MAC) and not any(bytes(v)))
 
 
-def _aag(values: bytes | list[int]) -> str:
+def _aag(values: bytes | list[int] | None) -> str:
+    if values is None:
+        return "-"  # a frame cut before the groups
     data = list(values)
     if not data:
         return "[]"

@@ -54,3 +54,15 @@ def test_vlan_cut_and_unknown_destination_are_shown() -> None:
     assert f"[cut by snaplen: 30 of {len(wire)} bytes]" in cut and "[truncated]" not in cut
     cooked = summary_line(CapturedFrame(1, 0, wire, frame=decode_frame(wire), orig_len=len(wire), dst_known=False))
     assert "→ ?  " in cooked
+
+
+def test_a_frame_cut_before_its_attenuation_groups_shows_a_dash() -> None:
+    wire = encode(PEV, "00:b0:52:00:00:01", m.CM_ATTEN_PROFILE_IND(pev_mac=bytes.fromhex("020000000001"),
+                                                                   num_groups=58, rsvd=0, aag=bytes(range(58))))
+    for n in range(19, len(wire)):  # cut anywhere in the MMENTRY (the snaplen of a real capture)
+        cut = wire[:n]
+        text = summary_line(CapturedFrame(1, 0, cut, frame=decode_frame(cut), orig_len=len(wire)))
+        assert f"[cut by snaplen: {n} of {len(wire)} bytes]" in text
+    text = summary_line(CapturedFrame(1, 0, wire[:26], frame=decode_frame(wire[:26]), orig_len=len(wire)))
+    assert "aag=-" in text and "num_groups=58" in text
+
