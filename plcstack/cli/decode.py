@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         TypeFilterError,
         input_error_text,
         record_json,
+        summary_line,
     )
     from plcstack.capture.tree import tree_json
     from plcstack.codec.mac import parse_mac
@@ -193,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
     progress = _progress(not args.no_progress and sys.stderr.isatty() and size > 4 << 20)
     out = sys.stdout
     shown = 0
+    plain = not (args.tree or args.hex)  # the one-line view: no per-frame list building
     last_file: str | None = None
     failure: str | None = None
     try:
@@ -213,7 +215,10 @@ def run(args: argparse.Namespace) -> int:
                     if rec.file != last_file:
                         last_file = rec.file
                         out.write(f"# {rec.file}\n")
-                    out.write(_text_view(rec, args, decoder.time_digits))
+                    if plain:
+                        out.write(summary_line(rec, args.time_format, decoder.time_digits) + "\n")
+                    else:
+                        out.write(_text_view(rec, args, decoder.time_digits))
                 if args.line_buffered:
                     out.flush()
             if args.count is not None and shown >= args.count:
