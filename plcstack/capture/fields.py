@@ -40,7 +40,9 @@ def record_vlan_tags(rec: CapturedFrame) -> tuple[VlanTag, ...]:
 
 
 def _header_fields(rec: CapturedFrame) -> dict[str, Callable[[], Any]]:
-    hdr = rec.message if rec.message is not None else rec.header
+    hdr: Any = rec.message if rec.message is not None else rec.header
+    if hdr is None and rec.error is not None:
+        hdr = rec.error.header  # a malformed header: the fields read before the fault (codec PartialHeader)
     out: dict[str, Callable[[], Any]] = {
         "frame": lambda: rec.index, "len": lambda: rec.orig_len, "caplen": lambda: len(rec.data),
         "time": lambda: rec.rel_ns / 1e9, "kind": lambda: rec.kind,

@@ -246,7 +246,9 @@ def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) ->
     elif rec.fragment is not None:
         what = f"fragment {rec.fragment}"
     else:
-        name = mmtype_name(rec.header.mmtype, rec.header.oui) + " " if rec.header is not None else ""
+        known: Any = rec.header if rec.header is not None else rec.error.header if rec.error is not None else None
+        name = (mmtype_name(known.mmtype, known.oui) + " "
+                if known is not None and known.mmtype is not None and known.mmv in (0, 1, 2) else "")
         what = f"{name}[error] {rec.error}"
     line = f"{head} {what}"
     if frame is not None and frame.fmi_anomaly:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from plcstack.capture import CaptureDecoder, count_decoded, record_json
+from plcstack.capture import CaptureDecoder, count_decoded, record_json, summary_line
 from plcstack.capture.chunks import read_headers
 from plcstack.cli import main
 from plcstack.codec import encode_frame, format_mac, make_frame
@@ -160,6 +160,22 @@ def test_error_records_keep_what_is_known(tmp_path):
     assert obj["vlan"] == [{"tpid": 0x8100, "id": 5, "pcp": 1, "dei": 0}] and obj["mmv"] == 8
     assert obj["mmtype"] == 0x6064 and obj["src"] == "02:00:00:00:00:01" and obj["error_field"] == "mmv"
     assert obj["error_offset"] == 18 and "MMV" in obj["error"]
+
+
+def test_error_records_show_the_header_the_codec_read(tmp_path):
+    """A bad OUI: MMV, MMTYPE and FMI were read before the fault; JSON, the line and the filter use them."""
+    wire = bytearray(encode_frame(make_frame("00:b0:52:00:00:01", "02:00:00:00:00:01", m.VS_SW_VER_REQ(), mmv=1,
+                                             fmi=0x0007)))
+    wire[19:22] = b"\x00\xb0\x12"
+    path = _write(tmp_path, [(1.0, bytes(wire))])
+    (rec,) = list(CaptureDecoder(path))
+    obj = record_json(rec)
+    assert (obj["kind"], obj["mmv"], obj["mmtype"], obj["oui"], obj["name"]) == ("error", 1, 0xA000, "00b012",
+                                                                                 "VS_0xA000.REQ")
+    assert obj["fmi"] == {"raw": "0007", "nf_mi": 0, "fn_mi": 0, "fmsn": 7}
+    assert "VS_0xA000.REQ [error]" in summary_line(rec)
+    for expr, shown in (("mmtype == 0xa000", 1), ("fmi.fmsn == 7 and error.field == \"oui\"", 1), ("mmv == 0", 0)):
+        assert len(list(CaptureDecoder(path, display_filter=expr))) == shown, expr
 
 
 def test_incomplete_reassemblies_are_reported(tmp_path):
