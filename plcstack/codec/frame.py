@@ -276,10 +276,10 @@ def fmi_anomaly(nf: int, fn: int, payload_len: int, frame_len: int) -> str | Non
 
     ``payload_len`` counts the Ethernet payload (from MMV to the end), ``frame_len`` the whole frame.
     """
-    if nf == 0:
-        return None
     if fn > nf:
         return f"FMI fragment {fn + 1} of {nf + 1} is impossible"
+    if nf == 0:
+        return None
     if fn < nf and payload_len < MIN_NONLAST_FRAGMENT:
         return (f"FMI reads fragment {fn + 1} of {nf + 1}, but a non-last fragment fills its frame "
                 f"and this one has {payload_len} bytes of payload")
@@ -322,7 +322,7 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
                               header=_known(eth, mmv, mmtype))
         fmi = (buf[p + 3] << 8) | buf[p + 4]
         q = p + 5
-        if fmi & 0xF000:
+        if fmi & 0xFF00:  # NF_MI or FN_MI set (FN_MI alone is an anomaly: a fragment number without fragments)
             nf, fn = fmi >> 12, (fmi >> 8) & 0x0F
             anomaly = fmi_anomaly(nf, fn, end - p, end - offset)
             continuation = anomaly is None and fn > 0

@@ -260,3 +260,14 @@ def test_decode_errors_carry_the_header_fields_read_before_the_fault():
     with pytest.raises(DecodeError) as info:
         decode_frame(bytes(undefined))
     assert info.value.field == "mmtype" and info.value.header.mmtype == 0x7FFC and info.value.header.fmi == 0
+
+
+@pytest.mark.parametrize("octet3", [0x01, 0x0F, 0x12, 0x3F])
+def test_a_fragment_number_beyond_the_fragment_count_is_flagged(octet3):
+    """FMI FN_MI > NF_MI (also with NF_MI = 0: 'fragment 2 of 1') is impossible: decoded whole, flagged."""
+    wire = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(run_id=bytes(range(8))))))
+    wire[17] = octet3
+    for decoded in (decode_frame(bytes(wire)), decode_header(bytes(wire))):
+        assert decoded.fmi_anomaly is not None and "impossible" in decoded.fmi_anomaly
+        assert not decoded.is_fragment
+    assert decode_frame(bytes(wire)).message.run_id == bytes(range(8))
