@@ -244,7 +244,7 @@ def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) ->
     elif rec.hp10 is not None:
         what = rec.hp10.name
     elif rec.fragment is not None:
-        what = f"fragment {rec.fragment}"
+        what = rec.fragment
     else:
         known: Any = rec.header if rec.header is not None else rec.error.header if rec.error is not None else None
         name = (mmtype_name(known.mmtype, known.oui) + " "
