@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, Protocol
 
 from plcstack.capture.displayfilter import DisplayFilter, parse_display_filter
-from plcstack.capture.fields import resolver
+from plcstack.capture.fields import check_filter_fields, resolver
 from plcstack.capture.inputs import LinkFrame, ethernet_frame, open_input
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.stats import CaptureStats
@@ -96,6 +96,8 @@ class CaptureDecoder:
         self.dst = parse_mac(dst) if dst is not None else None
         self.display_filter = (parse_display_filter(display_filter) if isinstance(display_filter, str)
                                else display_filter)
+        if self.display_filter is not None:
+            check_filter_fields(self.display_filter)  # a misspelt field must not silently match nothing
         self.verify = verify
         self.strict = strict
         # filters that judge the header before any MMENTRY work
