@@ -162,7 +162,7 @@ def known_names() -> frozenset[str]:
     for mdef in all_definitions():
         _layout_names(mdef.layout, "", names)
     dst, src = "00:b0:52:00:00:01", "02:00:00:00:00:01"
-    samples = [encode_frame(make_frame(dst, src, _m.VS_SW_VER_REQ(), mmv=1, vlan=[(0x88A8, 1), (0x8100, 2)])),
+    samples = [encode_frame(make_frame(dst, src, _m.VS_SW_VER_REQ(), mmv=1, vlan=((0x88A8, 1), (0x8100, 2)))),
                encode_frame(make_frame(dst, src, RawMessage(b"\x01" * 40), mmtype=0xA1F0, mmv=1, fmi=0x2001)),
                encode_frame(make_frame(dst, src, RawMessage(b"\x01" * 40), mmtype=0xA1F0, mmv=0)),
                bytes.fromhex(f"{'ff' * 6}{'02' * 6}887b" "01" "07" "02" "abcd") + bytes(40)]  # HomePlug 1.0
