@@ -83,6 +83,16 @@ class RecordedSession:
 # -------------------------------------------------------------------------------------- grouping
 
 
+def _enough_of(m: Any) -> bool:
+    """A message cut short still counts when what the analysis reads is there: the RunID (and CNT) of a
+    sound or a request; open-plc-utils ``pev`` sends CM_MNBC_SOUND.IND 7 bytes short of its RND (tshark:
+    malformed), which is no reason to say the EV never sounded."""
+    if isinstance(m, M.CM_MNBC_SOUND_IND):
+        return m.run_id is not None and m.cnt is not None
+    return isinstance(m, _RUN_ID_TYPES) and not isinstance(m, M.CM_ATTEN_CHAR_IND | M.CM_SLAC_MATCH_CNF) \
+        and getattr(m, "run_id", None) is not None
+
+
 def _copy_of_an_earlier_frame(r: Any, recent: dict[bytes, tuple[int, bool, Any]]) -> bool:
     """A second copy of one frame: a Linux cooked capture of every interface (``tcpdump -i any``) sees a
     frame once leaving one interface and once arriving on another (a bridge, a veth pair).  Same bytes
@@ -109,7 +119,7 @@ def group_sessions(records: Any) -> list[RecordedSession]:
     recent: dict[bytes, tuple[int, bool, Any]] = {}
     for r in records:
         f = r.frame
-        if f is None or f.truncated is not None:
+        if f is None or (f.truncated is not None and not _enough_of(f.message)):
             continue
         m = f.message
         if _copy_of_an_earlier_frame(r, recent):

@@ -178,3 +178,19 @@ def test_a_capture_of_every_interface_counts_each_frame_once(tmp_path: Path, mon
     assert main(["slac", "-"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("<stdin>: 1 SLAC session(s)") and "MATCHED" in out and "second copies" in out
+
+
+def test_sounds_short_of_their_rnd_still_count(tmp_path: Path) -> None:
+    """open-plc-utils ``pev`` sends CM_MNBC_SOUND.IND 7 bytes short (64 of 71; tshark: malformed): the
+    RunID and CNT are there, so the EV did sound."""
+    from plcstack.pcapio import CaptureReader, PcapWriter
+
+    single = recorded_run(tmp_path / "ours.pcap")
+    short = tmp_path / "short.pcap"
+    with CaptureReader(single) as reader, PcapWriter(short, nano=True) as out:
+        for pkt in reader.packets():
+            frame = pkt.data
+            sound = frame[12:14] == b"\x88\xe1" and frame[15:17] == b"\x76\x60"  # CM_MNBC_SOUND.IND
+            out.write(frame[:64] if sound else frame, time_ns=pkt.time_ns)
+    (s,) = analyse_capture(short)
+    assert s["sounds"]["sent"] == 10 and s["result"] == "matched" and s["violations"] == []
