@@ -218,7 +218,7 @@ class ChunkDecoder:
             try:
                 result.hp10[row] = decode_hp10(buf[off:off + int(chunk.length[row])])
             except DecodeError as exc:
-                result.hp10[row] = exc
+                result.hp10[row] = exc.with_traceback(None)
         if self.reassembler is not None:
             for row in sorted(h.single):
                 if av[row]:

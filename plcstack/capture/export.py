@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 FLUSH_ROWS = 1 << 16  # small tables are buffered into row groups of at least this many rows ...
 FLUSH_BYTES = 16 << 20  # ... or this many bytes
+PENDING_BYTES = 48 << 20  # all buffered tables together: above this the largest are written out
+COMPRESSION = "snappy"
 
 
 @dataclass
@@ -88,7 +90,7 @@ class _Sink:
             if self.writer is None:
                 plain = [f.name for f in self.schema if not _binary_like(f.type)]
                 # dictionaries and statistics only where they pay: not on byte strings
-                self.writer = pq.ParquetWriter(self.path, self.schema, use_dictionary=[
+                self.writer = pq.ParquetWriter(self.path, self.schema, compression=COMPRESSION, use_dictionary=[
                     f.name for f in self.schema if require_pyarrow().types.is_dictionary(f.type)],
                     write_statistics=plain)
             self.writer.write_table(table)
@@ -180,6 +182,12 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
                 if sink is None:
                     sink = sinks[name] = _Sink(out / _file_name(name, fmt), fmt, table.schema)
                 sink.add(table)
+            pending = sum(s.bytes for s in sinks.values())
+            for sink in sorted(sinks.values(), key=lambda s: -s.bytes):
+                if pending <= PENDING_BYTES // 2:
+                    break
+                pending -= sink.bytes
+                sink.flush()
             summary.timings.write += time.perf_counter() - t
     finally:
         t = time.perf_counter()

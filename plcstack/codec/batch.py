@@ -297,7 +297,7 @@ class BatchDecoder:
         try:
             hdr = decode_header(buf, off, end)
         except DecodeError as exc:
-            return Shape(OTHER if exc.field == "ethertype" or not av else ERROR, exc)
+            return Shape(OTHER if exc.field == "ethertype" or not av else ERROR, _detached(exc))
         if tuple(t.tpid for t in hdr.vlan_tags) != tags or hdr.fmi_anomaly is not None:
             return Shape(OK, per_frame=True)  # the rules saw other tags than this module: ask frame by frame
         base = dict(mmv=hdr.mmv, mmtype=hdr.mmtype, fmi=hdr.fmi, oui=hdr.oui, body=hdr.body_offset - off,
@@ -305,7 +305,7 @@ class BatchDecoder:
         try:
             frame = decode_frame(buf, off, end)
         except DecodeError as exc:
-            return Shape(OK, frame_error=exc, **base)  # type: ignore[arg-type]
+            return Shape(OK, frame_error=_detached(exc), **base)  # type: ignore[arg-type]
         msg = frame.message
         if type(msg) is RawMessage:
             return Shape(OK, name=frame.name, **base)  # type: ignore[arg-type]
@@ -322,7 +322,7 @@ class BatchDecoder:
         try:
             hdr = decode_header(cols.buf, off, end)
         except DecodeError as exc:
-            cols.single[row] = exc
+            cols.single[row] = _detached(exc)
             try:
                 et = decode_ethernet(cols.buf, off, end).ethertype
             except DecodeError:
@@ -397,11 +397,16 @@ class BatchDecoder:
         return DecodedChunk(h, blocks, raw_blocks, single)
 
 
+def _detached(exc: DecodeError) -> DecodeError:
+    """The error without its traceback: a remembered shape must not keep the chunk it was seen in alive."""
+    return exc.with_traceback(None)
+
+
 def _decode_one(buf: bytes, off: int, end: int) -> Frame | DecodeError:
     try:
         return decode_frame(buf, off, end)
     except DecodeError as exc:
-        return exc
+        return _detached(exc)
 
 
 def decode_headers(buf: bytes, offsets: np.ndarray, lengths: np.ndarray) -> HeaderColumns:
