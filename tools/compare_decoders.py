@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,15 @@ def decoded_frames(path: Path, limit: int) -> tuple[list[Any], list[bytes]]:
                 continue
             wires.append(bytes(buf[off:off + n]))
     return frames, wires
+
+
+def encode_row(path: Path, limit: int) -> Row:
+    from plcstack.codec import encode_frame
+
+    frames, wires = decoded_frames(path, limit)
+    row, encoded = timed("plcstack encode of decoded frames", lambda: [encode_frame(f) for f in frames], len)
+    row.note = "identical bytes" if encoded == wires else "BYTES DIFFER"
+    return row
 
 
 def scapy_decode(path: Path, limit: int) -> int:
@@ -254,13 +263,11 @@ def main() -> int:
 
             write_pcap(path, realistic_mix(args.frames, seed=1))
             origin = "synthetic mix (no real captures found)"
-    print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}")
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"# capture: {path.name} ({origin}), {path.stat().st_size:,} bytes; pinned to CPU {args.cpu}; "
           f"load before: {load()}")
 
-    from plcstack.capture.chunks import batch_stats
-    from plcstack.capture.chunks import read_headers
-    from plcstack.codec import encode_frame
+    from plcstack.capture.chunks import batch_stats, read_headers
 
     rows: list[Row] = []
     total = pcap_iteration(path)  # warm the page cache
@@ -294,11 +301,7 @@ def main() -> int:
         shutil.rmtree(out_dir, ignore_errors=True)
         export_summary = export(path, out_dir)  # once more, for the time per stage
     rows.append(timed("plcstack header-only", lambda: read_headers(path), lambda t: len(t) + t.other_frames)[0])
-    frames, wires = decoded_frames(path, args.encode_frames)
-    row, encoded = timed("plcstack encode of decoded frames", lambda: [encode_frame(f) for f in frames], len)
-    row.note = "identical bytes" if encoded == wires else "BYTES DIFFER"
-    rows.append(row)
-    del frames, wires, encoded
+    rows.append(encode_row(path, args.encode_frames))
     if "scapy" not in skip:
         try:
             rows.append(timed("scapy contrib homeplugav/gp", lambda: scapy_decode(path, args.scapy_frames), int,
