@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plcstack.capture.chunks import CHUNK_BYTES, Progress, Source, add_stats, iter_decoded_chunks
-from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, require_pyarrow
+from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, require_pyarrow, strings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -154,7 +154,7 @@ def csv_ready(table: pa.Table) -> pa.Table:
         elif pa.types.is_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_large_binary(t):
             arr = _hex(arr)
         elif pa.types.is_list(t) or pa.types.is_struct(t):
-            arr = pa.array([None if v is None else json.dumps(_json_ready(v)) for v in arr.to_pylist()], pa.string())
+            arr = strings([None if v is None else json.dumps(_json_ready(v)) for v in arr.to_pylist()])
         cols.append(arr)
         fields.append(pa.field(f.name, arr.type))
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
