@@ -302,7 +302,7 @@ def _evaluator(expr: str) -> Callable[[Packet], Any]:
     def ev(pkt: Packet) -> Any:
         env = {n: pkt.getfieldval(n[2:]) for n in names}
         try:
-            return eval(code, {"__builtins__": {}, "len": len}, env)  # noqa: S307 - our declarations
+            return eval(code, {"__builtins__": {}, "len": len, "max": max}, env)  # noqa: S307 - our declarations
         except TypeError:  # a referenced count left None while building
             return 0
 

@@ -124,6 +124,7 @@ class SetKeyResult(IntEnum):
 
     SUCCESS = 0x00
     FAILURE = 0x01
+    NOT_SUPPORTED = 0x02
 
 
 _note(SetKeyResult, 0x01, "failure per HomePlug AV 1.1 / Green PHY, but Qualcomm firmware (AV 1.0 polarity) "
@@ -152,6 +153,7 @@ class EncryptedPayloadResult(IntEnum):
 
     SUCCESS = 0x00  # payload decrypted / accepted
     FAILURE = 0x01  # decryption or CRC check failed
+    NOT_SUPPORTED = 0x02
 
 
 # ------------------------------------------------------------------ association, network info
@@ -261,6 +263,7 @@ class Result(IntEnum):
 
     SUCCESS = 0
     FAILURE = 1
+    NOT_SUPPORTED = 2
 
 
 # ------------------------------------------------------------------ Green PHY SLAC (ISO 15118-3)
@@ -325,11 +328,60 @@ class DeviceClass(IntEnum):
 
 
 class QcaStatus(IntEnum):
-    """MSTATUS of QCA VS_*.CNF: 0 is success everywhere; other values depend on the message."""
+    """MSTATUS of QCA VS_*.CNF without a message-specific table (Wireshark's generic status values).
+
+    0 is success in every open-plc-utils tool; VS_RS_DEV.CNF 1 means "NVM not present".
+    """
 
     SUCCESS = 0x00
-    FAILURE = 0x01  # generic failure (VS_RS_DEV: NVM not present)
-    BAD_PARAMETER = 0x02  # e.g. VS_TONE_MAP_CHAR.CNF for an unknown station or slot
+    FAILURE = 0x01
+    NOT_SUPPORTED = 0x02
+
+
+class ToneMapStatus(IntEnum):
+    """VS_TONE_MAP_CHAR.CNF / VS_RX_TONE_MAP_CHAR.CNF MSTATUS (Wireshark tone_map_*_cnf.status)."""
+
+    SUCCESS = 0x00
+    UNKNOWN_MAC = 0x01  # no link to the station named in the request
+    UNKNOWN_SLOT = 0x02  # no tone map in that slot (an idle link has none)
+
+
+class PropertyFormat(IntEnum):
+    """VS_GET_PROPERTY DATA_FORMAT: how the answer is to be shown (open-plc-utils plc/plc.h PLC_FORMAT_*)."""
+
+    HEX = 0
+    DECIMAL = 1
+    BINARY = 2
+    ASCII = 3
+
+
+class WatchdogClear(IntEnum):
+    """VS_WD_RPT.REQ CLR."""
+
+    GET = 0
+    GET_AND_CLEAR = 1
+
+
+class ClassifierControl(IntEnum):
+    """VS_CLASSIFICATION.REQ MCONTROL (open-plc-utils plc/rules.h CONTROL_*)."""
+
+    ADD = 0x00
+    REMOVE = 0x01
+    READ = 0x02
+
+
+class ClassifierVolatility(IntEnum):
+    """VS_CLASSIFICATION.REQ MVOLATILITY."""
+
+    TEMPORARY = 0x00
+    PERMANENT = 0x01
+
+
+class Duplex(IntEnum):
+    """VS_ENET_SETTINGS.CNF DUPLEX."""
+
+    HALF = 0
+    FULL = 1
 
 
 class LinkStatsStatus(IntEnum):

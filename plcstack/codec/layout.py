@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Any
 
 from plcstack.codec.codes import value_name, value_note
+from plcstack.codec.errors import DecodeError
 from plcstack.codec.mac import format_mac
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -78,6 +79,24 @@ class Layout:
     fixed_size: int | None = field(default=None, compare=False)
     struct: struct.Struct | None = field(default=None, compare=False)
 
+    def unpack(self, buf: bytes | bytearray | memoryview, offset: int = 0) -> Any:
+        """Decode this layout from ``buf[offset:]``; bytes after it are ignored.
+
+        Raises :class:`~plcstack.codec.errors.DecodeError` (``field="length"``) when ``buf`` ends
+        inside the layout.
+        """
+        data = bytes(buf)
+        try:
+            return self.decode(data, offset, len(data))[0]
+        except Short:
+            need = f"{self.fixed_size} bytes" if self.fixed_size is not None else "more bytes"
+            raise DecodeError(f"{self.name} needs {need}, got {len(data) - offset}", field="length",
+                              offset=offset) from None
+
+    def pack(self, msg: Any) -> bytes:
+        """Encode a message of this layout (counts left None are filled in from their data)."""
+        return self.encode(msg)
+
 
 # ----------------------------------------------------------------------------- field helpers
 
@@ -126,6 +145,11 @@ def rest(name: str, doc: str = "") -> Field:
 def array(name: str, count: str, *fields: Field, doc: str = "", item_name: str | None = None) -> Field:
     item = Layout(item_name or _camel(name) + "Item", tuple(fields))
     return Field(name, ARRAY, count=count, item=compile_layout(item), doc=doc)
+
+
+def layout(name: str, *fields: Field | Sequence[Field]) -> Layout:
+    """A compiled layout that is not a message of its own (e.g. the CM_ENCRYPTED_PAYLOAD header)."""
+    return compile_layout(Layout(name, flatten(fields)))
 
 
 def when(condition: str, *fields: Field) -> list[Field]:
@@ -191,7 +215,7 @@ def compile_layout(rec: Layout) -> Layout:
     defaults = [None if f.name in counts else _default(f) for f in rec.fields]
     cls = namedtuple(rec.name, names, defaults=defaults)  # type: ignore[misc]
     cls.__doc__ = f"{rec.name}({', '.join(names)})"
-    env: dict[str, Any] = {"_new": tuple.__new__, "CLS": cls, "Short": Short, "len": len}
+    env: dict[str, Any] = {"_new": tuple.__new__, "CLS": cls, "Short": Short, "len": len, "max": max}
     fixed_size: int | None = None
     rec_struct = None
     all_fixed = all(f.kind in (INT, BYTES, MAC, TEXT) and f.when is None for f in rec.fields)
@@ -249,18 +273,20 @@ class FramePrefix:
 
     ``fmt`` is a ``struct`` format without byte-order prefix covering the frame header (skipped
     octets as ``x``), ``targets`` the names it unpacks into (``h_*``), ``checks`` source lines run
-    first (``return None`` to refuse the frame), ``result`` the returned expression with ``{msg}``
-    standing for the decoded message tuple and ``p`` for the end of the layout.
+    first and ``after`` right after the first unpack (``return None`` to refuse the frame),
+    ``result`` the returned expression with ``{msg}`` standing for the decoded message tuple and
+    ``p`` for the end of the layout.
     """
 
     fmt: str
     targets: tuple[str, ...]
     checks: tuple[str, ...]
     result: str
+    after: tuple[str, ...] = ()  # source lines run right after the first unpack
 
 
 def _gen_decoder(fields: Sequence[Field], env: dict[str, Any], head: FramePrefix | None = None) -> str:
-    lines = ["def decode(buf, p, end):"] if head is None else ["def decode(buf, o, end):", *head.checks, "    p = o"]
+    lines = ["def decode(buf, p, end):"] if head is None else ["def decode(buf, o, end):", *head.checks]
     k = 0
 
     def emit(f: Field, ind: str) -> None:
@@ -296,21 +322,22 @@ def _gen_decoder(fields: Sequence[Field], env: dict[str, Any], head: FramePrefix
                 lines.append(f"{ind}    it, p = I{k}.decode(buf, p, end); v_{f.name}.append(it)")
             k += 1
 
-    def unpack(fmt: str, targets: list[str]) -> None:
+    def unpack(fmt: str, targets: list[str], start: str = "p") -> None:
         nonlocal k
         s = struct.Struct("<" + fmt)
         env[f"S{k}"] = s
-        lines.append(f"    if p + {s.size} > end: raise Short")
-        lines.append(f"    {', '.join(targets)}, = S{k}.unpack_from(buf, p); p += {s.size}")
+        lines.append(f"    if {start} + {s.size} > end: raise Short")
+        lines.append(f"    {', '.join(targets)}, = S{k}.unpack_from(buf, {start}); p = {start} + {s.size}")
         k += 1
 
     segs = _segments(fields)
     if head is not None:  # the header and the first fixed group of fields in one unpack
         if segs and _is_fixed(segs[0][0]):
             first = segs.pop(0)
-            unpack(head.fmt + _struct_fmt(first)[1:], [*head.targets, *(f"v_{f.name}" for f in first)])
+            unpack(head.fmt + _struct_fmt(first)[1:], [*head.targets, *(f"v_{f.name}" for f in first)], "o")
         else:
-            unpack(head.fmt, list(head.targets))
+            unpack(head.fmt, list(head.targets), "o")
+        lines.extend(head.after)
     for seg in segs:
         f0 = seg[0]
         if _is_fixed(f0):
@@ -335,7 +362,7 @@ def frame_decoder(rec: Layout, head: FramePrefix, env: dict[str, Any]) -> Callab
     returns what ``head.result`` builds, None when a check refuses the frame, or raises
     :class:`Short` when the frame ends inside the layout.
     """
-    env = {**env, "_new": tuple.__new__, "CLS": rec.cls, "Short": Short, "len": len}
+    env = {**env, "_new": tuple.__new__, "CLS": rec.cls, "Short": Short, "len": len, "max": max}
     src = _gen_decoder(rec.fields, env, head)
     exec(compile(src, f"<frame decode {rec.name}>", "exec"), env)  # noqa: S102 - generated from our declarations
     fn: Callable[..., Any] = env["decode"]
@@ -388,7 +415,7 @@ def _gen_encoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
 
 
 def _eval(expr: str, values: dict[str, Any]) -> Any:
-    return eval(_expr(expr), {"__builtins__": {}, "len": len},  # noqa: S307 - our own declarations
+    return eval(_expr(expr), {"__builtins__": {}, "len": len, "max": max},  # noqa: S307 - our own declarations
                 {f"v_{k}": v for k, v in values.items()})
 
 

@@ -18,9 +18,12 @@ from plcstack.codec.codes import (
     AvlnStatus,
     AvVersion,
     CcoCapability,
+    ClassifierControl,
+    ClassifierVolatility,
     CoordinatingStatus,
     CpState,
     DeviceClass,
+    Duplex,
     EncryptedPayloadResult,
     EthernetSpeed,
     GetKeyRequestType,
@@ -38,6 +41,7 @@ from plcstack.codec.codes import (
     ModuleOperation,
     NetworkAccess,
     Peks,
+    PropertyFormat,
     ProtocolId,
     PushButtonAction,
     QcaStatus,
@@ -53,11 +57,13 @@ from plcstack.codec.codes import (
     TeiMapMode,
     TeiMapStatus,
     ToneMapCoupling,
+    ToneMapStatus,
     ValidateResult,
     ValidateSignalType,
+    WatchdogClear,
 )
-from plcstack.codec.layout import array, mac, raw, rest, text, u8, u16, u32, u64, varbytes, when
-from plcstack.codec.names import OUI_NONE, OUI_QCA, OUI_SPIDCOM, OUI_ST
+from plcstack.codec.layout import array, layout, mac, raw, rest, text, u8, u16, u32, u64, varbytes, when
+from plcstack.codec.names import OUI_DSPACE, OUI_NONE, OUI_QCA, OUI_SPIDCOM, OUI_ST
 from plcstack.codec.registry import message
 
 # ============================================================== CC_* (station - CCo)
@@ -98,11 +104,16 @@ CC_SET_TEI_MAP_IND = message(
 
 CM_UNASSOCIATED_STA_IND = message(0x6002, raw("nid", 7), u8("cco_capability", values=CcoCapability))
 
-CM_ENCRYPTED_PAYLOAD_IND = message(
-    0x6006,
+_encrypted_payload_header = (
     u8("peks", values=Peks), u8("avln_status", values=AvlnStatus), u8("pid", values=ProtocolId), u16("prn"),
     u8("pmn", "protocol message number; 0xFF = last"),
-    raw("iv", 16, "AES-CBC IV, or UUID when PEKS = 0x0F"), u16("length", "length of the inner MME"),
+    raw("iv", 16, "AES-CBC IV, or UUID when PEKS = 0x0F"), u16("length", "length of the inner MME", unit="bytes"),
+)
+#: The 24-byte clear header of CM_ENCRYPTED_PAYLOAD.IND as a layout of its own, for the key manager:
+#: ``ENCRYPTED_PAYLOAD_HEADER.unpack(mmentry)`` / ``.pack(ENCRYPTED_PAYLOAD_HEADER.cls(peks=..., ...))``.
+ENCRYPTED_PAYLOAD_HEADER = layout("EncryptedPayloadHeader", *_encrypted_payload_header)
+CM_ENCRYPTED_PAYLOAD_IND = message(
+    0x6006, *_encrypted_payload_header,
     rest("encrypted", "random filler, MME, CRC, PID, PRN, PMN, padding, RF length (AES-128-CBC)"),
 )
 CM_ENCRYPTED_PAYLOAD_RSP = message(0x6007, u8("result", values=EncryptedPayloadResult),
@@ -121,6 +132,13 @@ CM_SET_KEY_CNF = message(
     raw("my_nonce", 4), raw("your_nonce", 4), u8("pid", values=ProtocolId), u16("prn"), u8("pmn"),
     u8("cco_capability", values=CcoCapability),
 )
+# CM_SC_JOIN (simple connect / push-button join, HomePlug AV 1.1 message list).  No open implementation
+# decodes it; the fields follow the HomePlug AV 1.1 / IEEE 1901 tables as we read them (uncertain, see
+# docs/codec-disagreements.md): the joining station announces its CCo capability, the station that
+# holds the AVLN answers with the NID and its AVLN status.
+CM_SC_JOIN_REQ = message(0x6010, u8("cco_capability", values=CcoCapability))
+CM_SC_JOIN_CNF = message(0x6011, raw("nid", 7), u8("avln_status", values=AvlnStatus))
+
 CM_GET_KEY_REQ = message(
     0x600C,
     u8("request_type", values=GetKeyRequestType), u8("requested_key_type", values=KeyType),
@@ -243,7 +261,7 @@ CM_ATTEN_PROFILE_IND = message(
     varbytes("aag", "{num_groups}", "average attenuation per group", unit="dB"),
 )
 CM_VALIDATE_REQ = message(0x6078, u8("signal_type", values=ValidateSignalType),
-                          u8("timer", "validation window, ms x 100 + 200 (ISO 15118-3)"),
+                          u8("timer", "toggle window", unit="ms", scale=100),
                           u8("result", values=ValidateResult))
 CM_VALIDATE_CNF = message(0x6079, u8("signal_type", values=ValidateSignalType), u8("toggle_num"),
                           u8("result", values=ValidateResult))
@@ -334,7 +352,9 @@ VS_SET_KEY_REQ = message(
 VS_SET_KEY_CNF = message(0xA051, u8("mstatus", values=SetKeyStatus),
                          oui=OUI_QCA)
 VS_MFG_STRING_REQ = message(0xA054, oui=OUI_QCA)
-VS_MFG_STRING_CNF = message(0xA055, u8("mstatus", values=QcaStatus), u8("length"), varbytes("string", "{length}"), oui=OUI_QCA)
+# open-plc-utils plc/PLCTopology.c vs_mfg_string_confirm: MSTRING is always 64 bytes (Wireshark agrees)
+VS_MFG_STRING_CNF = message(0xA055, u8("mstatus", values=QcaStatus), u8("length", "characters used", unit="bytes"),
+                            text("string", 64), oui=OUI_QCA)
 VS_HOST_ACTION_IND = message(0xA062, u8("action", values=HostAction), oui=OUI_QCA)
 VS_HOST_ACTION_RSP = message(0xA063, u8("mstatus", values=QcaStatus), oui=OUI_QCA)
 
@@ -346,32 +366,43 @@ VS_OP_ATTRIBUTES_CNF = message(
 )
 VS_ENET_SETTINGS_REQ = message(0xA06C, u8("mcontrol"), u8("add_caps"), raw("rsvd", 3), oui=OUI_QCA)
 VS_ENET_SETTINGS_CNF = message(0xA06D, u8("mstatus", values=QcaStatus), u8("speed", values=EthernetSpeed),
-                               u8("duplex"), oui=OUI_QCA)
+                               u8("duplex", values=Duplex), oui=OUI_QCA)
 
+# Tone maps, MMV 0 (INT6x00 firmware): Wireshark's 1.0 dissection; open-plc-utils plc/ToneMaps1.c for
+# the RX confirm (carriers of INT_CARRIERS = 1155 carriers, 4 bits each, then GIL and AGC).
 VS_TONE_MAP_CHAR_REQ = message(0xA070, mac("mac"), u8("tmslot"), oui=OUI_QCA)
 VS_TONE_MAP_CHAR_CNF = message(
-    0xA071, u8("mstatus", values=QcaStatus), u8("tmslot"), u8("num_tms"), u16("num_active_carriers"),
+    0xA071, u8("mstatus", values=ToneMapStatus), u8("tmslot"), u8("num_tms"), u16("num_active_carriers"),
     rest("mod_carriers", "4 bits per carrier, two carriers per byte"), oui=OUI_QCA,
 )
 VS_RX_TONE_MAP_CHAR_REQ = message(0xA090, mac("mac"), u8("tmslot"), u8("coupling", values=ToneMapCoupling),
                                   oui=OUI_QCA)
 VS_RX_TONE_MAP_CHAR_CNF = message(
-    0xA091, u8("mstatus", values=QcaStatus), u8("tmslot"), u8("num_tms"), u16("num_active_carriers"),
-    rest("mod_carriers", "4 bits per carrier, two carriers per byte"), oui=OUI_QCA,
+    0xA091, u8("mstatus", values=ToneMapStatus), u8("tmslot"), u8("num_tms"), u16("num_active_carriers"),
+    raw("mod_carriers", 577, "1155 carriers, 4 bits each, two per byte"), u8("gil", "guard interval length"),
+    u8("agc", "automatic gain control"), oui=OUI_QCA, mmv=0,
 )
-# MMV 1 tone-map layouts (AR7x00/QCA74xx firmware): read off real frames in the pyPLC captures and
-# consistent with their lengths: LENGTH counts the bytes after itself, carriers are 4 bits each.
+# MMV 1 (AR7x00/QCA74xx/QCA7000 firmware).  Requests: open-plc-utils ToneMaps2.c / SignalToNoise2.c.
+# Confirms start with MSTATUS (open-plc-utils vs_tonemap_char_confirm / vs_rx_tonemap_char_confirm,
+# Wireshark agrees); MME_LEN counts the bytes after itself.  TX: the real frames (QCA7000, pyPLC alpi
+# capture frame 1157) carry 18 header bytes after MME_LEN, not the 24 of open-plc-utils' struct.
+# RX: GIL and AGC follow the carrier count (open-plc-utils vs_rx_tonemap_char_confirm).
 _tm_req_v1 = (u8("sub_version"), raw("rsvd", 3), mac("mac"), u8("tmslot"), u8("coupling", values=ToneMapCoupling))
-_tm_cnf_v1 = (
-    u8("sub_version"), u8("rsvd"), u16("length", "bytes after this field"), u16("rsvd2"), mac("mac"),
-    u8("tmslot"), u8("coupling"), u8("num_tms"), u8("rsvd3"), u16("num_active_carriers"), raw("rsvd4", 4),
-    varbytes("mod_carriers", "({num_active_carriers} + 1) // 2", "4 bits per carrier, two carriers per byte"),
+_tm_cnf_v1_head = (
+    u8("mstatus", values=ToneMapStatus), u8("rsvd"), u16("mme_len", "bytes after this field", unit="bytes"),
+    u8("sub_version"), u8("rsvd2"), mac("mac"), u8("tmslot"), u8("coupling", values=ToneMapCoupling),
+    u8("num_tms", "tone maps in use"), u8("rsvd3"), u16("num_active_carriers"),
 )
+_mod_carriers = varbytes("mod_carriers", "({num_active_carriers} + 1) // 2",
+                         "4 bits per carrier, two carriers per byte")
 VS_TONE_MAP_CHAR_REQ_V1 = message(0xA070, *_tm_req_v1, oui=OUI_QCA, mmv=1, cls_name="VS_TONE_MAP_CHAR_REQ_V1")
-VS_TONE_MAP_CHAR_CNF_V1 = message(0xA071, *_tm_cnf_v1, oui=OUI_QCA, mmv=1, cls_name="VS_TONE_MAP_CHAR_CNF_V1")
+VS_TONE_MAP_CHAR_CNF_V1 = message(0xA071, *_tm_cnf_v1_head, raw("rsvd4", 4), _mod_carriers, oui=OUI_QCA, mmv=1,
+                                  cls_name="VS_TONE_MAP_CHAR_CNF_V1")
 VS_RX_TONE_MAP_CHAR_REQ_V1 = message(0xA090, *_tm_req_v1, oui=OUI_QCA, mmv=1, cls_name="VS_RX_TONE_MAP_CHAR_REQ_V1")
-VS_RX_TONE_MAP_CHAR_CNF_V1 = message(0xA091, *_tm_cnf_v1, oui=OUI_QCA, mmv=1,
-                                     cls_name="VS_RX_TONE_MAP_CHAR_CNF_V1")
+VS_RX_TONE_MAP_CHAR_CNF_V1 = message(
+    0xA091, *_tm_cnf_v1_head, raw("rsvd4", 4), u8("gil", "guard interval length"), u8("rsvd5"),
+    u8("agc", "automatic gain control"), u8("rsvd6"), _mod_carriers, oui=OUI_QCA, mmv=1,
+    cls_name="VS_RX_TONE_MAP_CHAR_CNF_V1")
 VS_FAC_DEFAULTS_REQ = message(0xA07C, oui=OUI_QCA)
 VS_FAC_DEFAULTS_CNF = message(0xA07D, u8("mstatus", values=QcaStatus), oui=OUI_QCA)
 
@@ -395,11 +426,38 @@ VS_MODULE_OPERATION_CNF = message(
 VS_PL_LINK_STATUS_REQ = message(0xA0B8, oui=OUI_QCA)
 VS_PL_LINK_STATUS_CNF = message(0xA0B9, u8("mstatus", values=QcaStatus), u8("link_status", values=LinkStatus),
                                 oui=OUI_QCA)
-VS_GET_PROPERTY_REQ = message(0xA0F8, u32("cookie"), u8("prop_format"), u8("prop_version"), raw("rsvd", 2),
-                              u32("prop_id"), u32("data_length"), varbytes("data", "{data_length}"), oui=OUI_QCA)
-VS_GET_PROPERTY_CNF = message(0xA0F9, u32("mstatus", values=QcaStatus), u32("cookie"), u8("prop_format"), u8("prop_version"),
-                              raw("rsvd", 2), u32("prop_id"), u32("data_length"),
-                              varbytes("data", "{data_length}"), oui=OUI_QCA)
+# open-plc-utils plc/GetProperty.c and plc/SetProperty.c
+VS_GET_PROPERTY_REQ = message(
+    0xA0F8, u32("cookie", "echoed by the confirm"), u8("data_format", values=PropertyFormat), u8("prop_format"),
+    raw("rsvd", 2), u32("prop_version"), u32("prop_length", "size of the property value", unit="bytes"),
+    u32("prop_number", "property identifier"), oui=OUI_QCA)
+VS_GET_PROPERTY_CNF = message(
+    0xA0F9, u32("mstatus", values=QcaStatus), u32("cookie"), u8("data_format", values=PropertyFormat),
+    raw("rsvd", 3), u32("data_length", unit="bytes"), varbytes("data", "{data_length}"), oui=OUI_QCA)
+VS_SET_PROPERTY_REQ = message(
+    0xA100, u32("cookie"), u8("option"), raw("rsvd", 3), u32("prop_version"), u32("prop_number"),
+    u32("data_length", unit="bytes"), varbytes("data", "{data_length}"), oui=OUI_QCA)
+VS_SET_PROPERTY_CNF = message(0xA101, u32("mstatus", values=QcaStatus), u32("cookie"), oui=OUI_QCA)
+
+# open-plc-utils plc/WatchdogReport.c; the report bytes start RDATAOFFSET bytes into RDATA
+VS_WD_RPT_REQ = message(0xA02C, u16("session_id"), u8("clear", values=WatchdogClear), oui=OUI_QCA)
+VS_WD_RPT_IND = message(
+    0xA02E, u8("mstatus", values=QcaStatus), u16("session_id"), u8("num_parts"), u8("cur_part"),
+    u16("rdata_length", unit="bytes"), u8("rdata_offset"), rest("rdata"), oui=OUI_QCA)
+
+# open-plc-utils plc/rules.h (MMERule), MakeRule.c (add/remove) and ReadRules.c (read, MCONTROL 2)
+VS_CLASSIFICATION_REQ = message(
+    0xA088, u8("mcontrol", values=ClassifierControl),
+    when("{mcontrol} != 2", u8("mvolatility", values=ClassifierVolatility), u8("maction"), u8("moperand"),
+         u8("num_classifiers")),
+    when("{mcontrol} != 2", raw("classifiers", 54, "always 3 x (CR_PID, CR_OPERAND, CR_VALUE[16]); the first "
+                                                    "num_classifiers are used")),
+    when("{mcontrol} != 2", u16("cspec_version"), u32("vlan_tag"), u32("cspec_rsvd")),
+    when("{mcontrol} == 2", u8("rsvd"), u8("offset"), u8("count")),
+    oui=OUI_QCA)
+VS_CLASSIFICATION_CNF = message(
+    0xA089, u8("mstatus", values=QcaStatus),
+    rest("rules", "after a read: TOTAL_CLASSIFIERS, OFFSET, COUNT, then COUNT rules of 67 bytes"), oui=OUI_QCA)
 
 # 0xA14E: seen from QCA modems during SLAC sounding (pyPLC captures); layout read off real frames:
 # PEV MAC, group count, a reserved byte, carriers per group (16), 7 reserved bytes, groups.
@@ -408,6 +466,13 @@ VS_ATTENUATION_CHARACTERISTICS_IND = message(
     varbytes("aag", "{num_groups}", "attenuation per group", unit="dB"),
     oui=OUI_QCA, also_oui=(OUI_NONE,),
 )
+
+# ============================================================== dSPACE (OUI 64:4D:70)
+
+# dSPACE SCS diagnostic indication (dspace-group/dsV2Gshark Wireshark/plugins/v2ghpscs.lua): MMV 1,
+# manufacturer type 0x8002 with an OUI; the MMENTRY is text "dSPACE SCS Diag|<tool>|v<n>|<info>|<json>".
+DSPACE_SCS_DIAG_IND = message(0x8002, rest("text", "dSPACE SCS Diag|<tool>|v<version>|<info>|<json>"),
+                              oui=OUI_DSPACE, default_mmv=1)
 
 # ============================================================== ST/IoTecha (OUI 00:80:E1)
 

@@ -102,11 +102,14 @@ ST_BASES: dict[int, str] = {
 
 SPIDCOM_BASES: dict[int, str] = {0xA10C: "SPC_CP_STATE"}
 
+DSPACE_BASES: dict[int, str] = {0x8000: "DSPACE_SCS_DIAG"}
+
 VENDOR_BASES: dict[bytes, dict[int, str]] = {
     OUI_QCA: QCA_BASES,
     OUI_NONE: QCA_BASES,
     OUI_ST: ST_BASES,
     OUI_SPIDCOM: SPIDCOM_BASES,
+    OUI_DSPACE: DSPACE_BASES,
 }
 
 _SUFFIX = (".REQ", ".CNF", ".IND", ".RSP")

@@ -183,7 +183,7 @@ def scapy_values(layer: Packet, rec: Layout) -> tuple[Any, ...]:
 
 
 def test_dissect_sets_every_field():
-    raw = bytes.fromhex(  # vectors.md §4 CM_SLAC_MATCH.CNF (Alpitronic)
+    raw = bytes.fromhex(  # CM_SLAC_MATCH.CNF of an Alpitronic charger (pyPLC 2022-11-17_Dehner_Alpitronic capture)
         "dc0ea11167089a8ab66d2df688e1017d600000000056000000000000000000000000000000000000dc0ea1116708"
         "00000000000000000000000000000000009a8ab66d2df6dc0ea111670800000000000000000000b468ace9ff5603"
         "009ed1f8a5b566e83dc4f1700e4a89afec")
@@ -217,7 +217,7 @@ def test_fragments_unknown_and_truncated_stay_raw():
         pkt = Ether(wire)
         assert isinstance(pkt[S.HomePlugAV].payload, S.HomePlugAVRaw)
         assert bytes(pkt) == wire
-    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6010))
+    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6014))
     assert isinstance(Ether(unknown)[S.HomePlugAV].payload, S.HomePlugAVRaw)
     assert bytes(Ether(unknown)) == unknown
     whole = encode_frame(make_frame(DST, SRC, M.CM_SLAC_MATCH_CNF())._replace(trailing=b""))
