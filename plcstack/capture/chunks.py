@@ -86,6 +86,7 @@ _REC = np.dtype([("sec", "<u4"), ("frac", "<u4"), ("incl", "<u4"), ("orig", "<u4
 def _scan_pcap(path: str | os.PathLike[str], nanosecond: bool, chunk_bytes: int) -> Iterator[RecordChunk]:
     """Classic little-endian Ethernet pcap: collect record offsets, read the headers column-wise."""
     u32 = struct.Struct("<I").unpack_from
+    length_at = struct.Struct("<8xI").unpack_from  # captured length, at byte 8 of a record header
     size = os.path.getsize(path)
     scale = 1 if nanosecond else 1000
     with open(path, "rb", buffering=0) as fh:
@@ -99,13 +100,16 @@ def _scan_pcap(path: str | os.PathLike[str], nanosecond: bool, chunk_bytes: int)
             done += len(data)
             buf = tail + data if tail else data
             end = len(buf)
-            lim = end - 16
             starts: list[int] = []
             app = starts.append
             pos = 0
-            while pos <= lim:  # hot loop: one unpack per record
-                app(pos)
-                pos += 16 + u32(buf, pos + 8)[0]
+            try:
+                while True:  # hot loop: one unpack per record, no bounds test (struct stops at the end)
+                    incl, = length_at(buf, pos)
+                    app(pos)
+                    pos += 16 + incl
+            except struct.error:
+                pass
             if pos > end:  # the last record continues in the next read
                 pos = starts.pop()
             if starts:
@@ -335,24 +339,27 @@ class HeaderTable:
     index: np.ndarray  # 1-based frame number in the file
     time_ns: np.ndarray
     length: np.ndarray
-    vlan: np.ndarray  # -1: untagged
+    vlan: np.ndarray  # TCI of the outermost tag, -1: untagged
     mmv: np.ndarray
     mmtype: np.ndarray
     fmi: np.ndarray  # -1 for MMV 0 and errors
     oui: np.ndarray  # 24-bit int, -1 when absent
-    error: list[DecodeError | None]
+    errors: dict[int, DecodeError]  # table row -> what decode_header rejected
     other_frames: int  # records that are not HomePlug AV
 
     def __len__(self) -> int:
         return int(self.index.size)
+
+    def error_of(self, row: int) -> DecodeError | None:
+        return self.errors.get(row)
 
 
 def read_headers(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> HeaderTable:
     """Decode the Ethernet + MME header of every HomePlug AV frame of a capture (no MMENTRY work)."""
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("index", "time_ns", "length", "vlan", "mmv", "mmtype",
                                                           "fmi", "oui")}
-    errors: list[DecodeError | None] = []
-    other = 0
+    errors: dict[int, DecodeError] = {}
+    other = rows = 0
     decoder = BatchDecoder()
     for chunk in read_chunks(source, chunk_bytes=chunk_bytes):
         h = decoder.headers(chunk.buf, chunk.offset, chunk.length)
@@ -361,8 +368,11 @@ def read_headers(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> HeaderTab
         for name, col in (("index", chunk.index), ("time_ns", chunk.time_ns), ("length", chunk.length),
                           ("vlan", h.vlan), ("mmv", h.mmv), ("mmtype", h.mmtype), ("fmi", h.fmi), ("oui", h.oui)):
             cols[name].append(col[keep])
-        errors += [h.error_of(row) for row in keep.tolist()] if (h.status[keep] == ERROR).any() else \
-            [None] * keep.size
+        for k in np.flatnonzero(h.status[keep] == ERROR).tolist():
+            err = h.error_of(int(keep[k]))
+            if err is not None:
+                errors[rows + k] = err
+        rows += keep.size
 
     def cat(k: str) -> np.ndarray:
         return np.concatenate(cols[k]) if cols[k] else np.zeros(0, dtype=I64)

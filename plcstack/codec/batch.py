@@ -193,6 +193,37 @@ def _tag_code(tpid: np.ndarray) -> np.ndarray:
 
 
 # the header bytes of an untagged frame; a tagged frame's MME header is read 4 or 8 bytes further
+class _ShapeTable:
+    """The header shapes learnt so far, as sorted keys and per-shape arrays (immutable: chunks keep theirs)."""
+
+    def __init__(self, shapes: dict[int, Shape]) -> None:
+        self.by_key = shapes
+        self.keys = np.array(sorted(shapes), dtype=I64)
+        ordered = [shapes[k] for k in self.keys.tolist()]
+        self.shapes = [s for s in ordered if not s.per_frame]
+        where = iter(range(len(self.shapes)))
+        self.index = np.array([-1 if s.per_frame else next(where) for s in ordered] + [-1], dtype=I64)
+        live = self.shapes
+        self.status_of = np.array([s.status for s in live] + [OK], dtype=np.int8)
+        self.body_of = np.array([s.body for s in live] + [0], dtype=I64)
+        self.tagged_of = np.array([bool(s.tpids) for s in live] + [False], dtype=bool)
+        self.fmi_of = np.array([-1 if s.fmi is None else s.fmi for s in live] + [-1], dtype=I64)
+        self.oui_of = np.array([-1 if s.oui is None else int.from_bytes(s.oui, "big") for s in live] + [-1], dtype=I64)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``index``, known?) of every key; unknown keys point at the sentinel -1."""
+        if self.keys.size == 0:
+            return np.full(keys.shape, 0, dtype=I64), np.zeros(keys.shape, dtype=bool)
+        pos = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        hit = self.keys[pos] == keys
+        return np.where(hit, pos, self.keys.size), hit
+
+    def adding(self, learnt: dict[int, Shape], limit: int) -> _ShapeTable:
+        shapes = dict(self.by_key) if len(self.by_key) + len(learnt) <= limit else {}
+        shapes.update(learnt)
+        return _ShapeTable(shapes)
+
+
 _HEAD_DTYPE = np.dtype({
     "names": ["dst", "src", "t1", "et", "tci1", "mmv", "mmtype", "w16", "t2", "w18", "tci2", "t3"],
     "formats": [(np.uint8, (6,)), (np.uint8, (6,)), ">u2", ">u2", ">u2", "u1", "<u2", ">u4", ">u2", ">u4",
@@ -208,7 +239,7 @@ class BatchDecoder:
     """Decodes chunks of frames column-wise; remembers header shapes from chunk to chunk."""
 
     def __init__(self, max_shapes: int = 1 << 16, timings: Any = None) -> None:
-        self._shapes: dict[int, Shape] = {}
+        self._table = _ShapeTable({})
         self.max_shapes = max_shapes
         # an object with float attributes headers, grouping, decode: seconds are added to them
         self.timings = timings
@@ -254,32 +285,24 @@ class BatchDecoder:
         key = np.where(av, (1 << 62) | (kinds << 56) | (mmv << 48) | (mmtype << 32) | (oui_key << 8) | lencls,
                        (kinds << 56) | (et << 8) | lencls)
         one_by_one = ~fits | (k3 > 0) | (av & (mmv != 0) & (fmi != 0))
-        uniq, first, inverse = np.unique(np.where(one_by_one, -1, key), return_index=True, return_inverse=True)
-        shapes: list[Shape] = []
-        shape_index = np.empty(uniq.size, dtype=I64)
-        for j, (k, row) in enumerate(zip(uniq.tolist(), first.tolist(), strict=True)):
-            if k == -1:
-                shape_index[j] = -1
-                continue
-            shape = self._shapes.get(k)
-            if shape is None:
+        k = np.where(one_by_one, -1, key)  # real keys are >= 0
+        table = self._table
+        pos, hit = table.find(k)
+        miss = ~hit & ~one_by_one
+        if miss.any():  # new header shapes: ask the per-frame decoder once each
+            missed = np.flatnonzero(miss)
+            uniq, first = np.unique(k[missed], return_index=True)
+            learnt: dict[int, Shape] = {}
+            for kk, row in zip(uniq.tolist(), missed[first].tolist(), strict=True):
                 o0 = int(off[row])
                 tags = tuple(_TPIDS[int(c) - 1] for c in (k1[row], k2[row]) if c)
-                shape = self._learn(buf, o0, o0 + int(length[row]), tags, bool(av[row]))
-                if len(self._shapes) >= self.max_shapes:
-                    self._shapes.clear()
-                self._shapes[k] = shape
-            if shape.per_frame:
-                shape_index[j] = -1
-                continue
-            shape_index[j] = len(shapes)
-            shapes.append(shape)
-        sidx = shape_index[inverse.reshape(-1)]
-        status_of = np.array([s.status for s in shapes] + [OK], dtype=np.int8)
-        body_of = np.array([s.body for s in shapes] + [0], dtype=I64)
-        tagged_of = np.array([bool(s.tpids) for s in shapes] + [False], dtype=bool)
-        fmi_of = np.array([-1 if s.fmi is None else s.fmi for s in shapes] + [-1], dtype=I64)
-        oui_of = np.array([-1 if s.oui is None else int.from_bytes(s.oui, "big") for s in shapes] + [-1], dtype=I64)
+                learnt[kk] = self._learn(buf, o0, o0 + int(length[row]), tags, bool(av[row]))
+            table = self._table = table.adding(learnt, self.max_shapes)
+            pos, hit = table.find(k)
+        sidx = np.where(one_by_one, -1, table.index[pos])
+        shapes = table.shapes
+        status_of, body_of, tagged_of, fmi_of, oui_of = (table.status_of, table.body_of, table.tagged_of,
+                                                         table.fmi_of, table.oui_of)
         status = status_of[sidx]
         tci = np.stack([head["tci1"], head["tci2"]], axis=1).astype(I64)
         vlan = np.where(tagged_of[sidx], tci[:, 0], -1)
