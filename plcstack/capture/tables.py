@@ -183,8 +183,12 @@ def _binary(starts: np.ndarray, lengths: np.ndarray, raw: np.ndarray, valid: np.
     n, total = len(starts), int(offsets[-1])
     if total == 0:
         data: Any = b""
-    elif total > 32 * n:  # long values (tone maps, firmware blocks): Arrow copies them from views of the chunk
-        return _views(starts, lengths, raw, valid, typ or pa.binary())
+    elif total > 32 * n:  # long values (tone maps, firmware blocks)
+        widest = int(lengths.max())
+        if widest * n > 2 * total or int((starts + widest).max()) > raw.size:
+            return _views(starts, lengths, raw, valid, typ or pa.binary())  # Arrow copies from views of the chunk
+        rows = byte_windows(raw, widest)[starts].view(np.uint8).reshape(n, widest)  # one memcpy per value
+        data = rows if (lengths == widest).all() else rows[np.arange(widest)[None, :] < lengths[:, None]]
     else:  # short values: one vectorised gather of every byte
         data = raw[ragged_index(starts, lengths)]
     bitmap, nulls = _bitmap(valid)
