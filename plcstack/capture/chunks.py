@@ -15,6 +15,7 @@ iterating :class:`~plcstack.capture.CaptureDecoder`, at the speed of the file.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import time
@@ -31,14 +32,7 @@ from plcstack.codec.fragment import PushResult, Reassembler
 from plcstack.codec.frame import Frame, RawMessage
 from plcstack.codec.hp10 import HP10Frame, decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
-from plcstack.pcapio import (
-    _PCAP_MAGIC_NS,
-    _PCAP_MAGIC_US,
-    LINKTYPE_ETHERNET,
-    MAX_RECORD_SIZE,
-    CaptureFormatError,
-    open_capture,
-)
+from plcstack.pcapio import LINKTYPE_ETHERNET, MAX_RECORD_SIZE, CaptureFormatError, PcapWriter, open_capture
 
 I64 = np.int64
 CHUNK_BYTES = 16 << 20  # large enough that per-layout work is spread over ~80,000 frames
@@ -72,14 +66,21 @@ def read_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[R
     if isinstance(source, (str, bytes, os.PathLike)):
         with open(source, "rb") as fh:
             head = fh.read(24)
-        if len(head) == 24:
-            magic, _vmaj, _vmin, _zone, _sig, _snap, network = struct.unpack("<IHHiIII", head)
-            if magic in (_PCAP_MAGIC_US, _PCAP_MAGIC_NS) and network == LINKTYPE_ETHERNET:
-                yield from _scan_pcap(source, magic == _PCAP_MAGIC_NS, chunk_bytes)
-                return
+        if len(head) == 24 and head[:4] in _FAST_MAGIC and struct.unpack_from("<I", head, 20)[0] == LINKTYPE_ETHERNET:
+            yield from _scan_pcap(source, _FAST_MAGIC[head[:4]], chunk_bytes)
+            return
     yield from _generic_chunks(source, chunk_bytes)
 
 
+def _pcap_header(nano: bool) -> bytes:
+    """The 24-byte header pcapio writes: classic little-endian Ethernet pcap, micro- or nanoseconds."""
+    out = io.BytesIO()
+    PcapWriter(out, nano=nano).close()
+    return out.getvalue()[:24]
+
+
+# the files the fast scanner reads: magic (4 bytes) of each resolution; link type must be plain Ethernet
+_FAST_MAGIC = {_pcap_header(False)[:4]: False, _pcap_header(True)[:4]: True}
 _REC = np.dtype([("sec", "<u4"), ("frac", "<u4"), ("incl", "<u4"), ("orig", "<u4")])
 
 
@@ -150,17 +151,17 @@ def _generic_chunks(source: Source, chunk_bytes: int) -> Iterator[RecordChunk]:
     with open_capture(source, chunk_size=chunk_bytes) as reader:
         cur: bytes | None = None
         index: list[int] = []
-        ts: list[float] = []
+        ts: list[int] = []
         offs: list[int] = []
         lens: list[int] = []
         packets = 0
 
         def flush() -> RecordChunk:
-            t = np.round(np.array(ts, dtype=np.float64) * 1e9).astype(I64)
-            return RecordChunk(cur or b"", np.array(index, dtype=I64), t, np.array(offs, dtype=I64),
-                               np.array(lens, dtype=I64), packets, reader.bytes_read, reader.size)
+            return RecordChunk(cur or b"", np.array(index, dtype=I64), np.array(ts, dtype=I64),
+                               np.array(offs, dtype=I64), np.array(lens, dtype=I64), packets, reader.bytes_read,
+                               reader.size)
 
-        for i, t, buf, off, length, linktype in reader:
+        for i, t, buf, off, length, linktype in _records(reader):
             if buf is not cur:
                 if cur is not None:
                     yield flush()
@@ -174,6 +175,20 @@ def _generic_chunks(source: Source, chunk_bytes: int) -> Iterator[RecordChunk]:
             lens.append(length)
         if cur is not None:
             yield flush()
+
+
+def _records(reader: Any) -> Iterator[tuple[int, int, bytes, int, int, int]]:
+    """(number, time_ns, buf, offset, length without FCS, linktype) of every record."""
+    packets = getattr(reader, "packets", None)
+    if packets is None:  # a reader without exact timestamps
+        for i, t, buf, off, length, linktype in reader:
+            yield i, round(t * 1e9), buf, off, length, linktype
+        return
+    for rec in packets():
+        length = rec.length
+        if rec.fcs_len and rec.orig_len == length:  # a whole frame with its FCS: the FCS is not MME data
+            length -= rec.fcs_len
+        yield rec.number, rec.time_ns, rec.buf, rec.offset, length, rec.linktype
 
 
 # ----------------------------------------------------------------------------- decoding
