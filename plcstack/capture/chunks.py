@@ -29,12 +29,14 @@ from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, DecodedChunk, H
 from plcstack.codec.columnar import byte_windows
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.fragment import PushResult, Reassembler
-from plcstack.codec.frame import Frame, RawMessage
+from plcstack.codec.frame import Frame, Header, RawMessage
 from plcstack.codec.hp10 import HP10Frame, decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
 from plcstack.pcapio import LINKTYPE_ETHERNET, MAX_RECORD_SIZE, CaptureFormatError, PcapWriter, open_capture
 
 I64 = np.int64
+#: Reassembler answers that make a frame a fragment (not a message of its own), as the capture decoder has them.
+FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
 CHUNK_BYTES = 16 << 20  # large enough that per-layout work is spread over ~80,000 frames
 Source = str | os.PathLike[str] | BinaryIO
 Progress = Callable[[int, int | None], None]  # (bytes read, total bytes or None)
@@ -202,8 +204,9 @@ class ChunkResult:
     decoded: DecodedChunk
     homeplug: np.ndarray  # rows that are HomePlug frames (AV or 1.0), ascending
     hp10: dict[int, HP10Frame | DecodeError] = field(default_factory=dict)
-    fragments: dict[int, str] = field(default_factory=dict)  # row -> "spec order" / "open-plc-utils order"
+    fragments: dict[int, str] = field(default_factory=dict)  # row -> the reassembler's answer (PushResult value)
     reassembled: dict[int, Frame] = field(default_factory=dict)  # row completing a message -> message
+    incomplete: list[Any] = field(default_factory=list)  # reassemblies given up (codec Incomplete reports)
 
     @property
     def headers(self) -> HeaderColumns:
@@ -245,20 +248,30 @@ class ChunkDecoder:
         return result
 
     def _fragment(self, result: ChunkResult, row: int) -> None:
-        """Offer a frame with a non-zero FMI to the reassembler, as the per-frame capture decoder does."""
-        chunk = result.records
+        """Offer a frame whose header has a non-zero FMI to the reassembler, as the capture decoder does."""
+        chunk, header = result.records, result.headers.single.get(row)
         assert self.reassembler is not None
-        off, length = int(chunk.offset[row]), int(chunk.length[row])
-        data = chunk.buf[off:off + length]
-        p = 12 + (4 if data[12:14] == b"\x81\x00" and length >= 18 else 0)
-        if not (data[p + 2] and length >= p + 7 and (data[p + 5] | data[p + 6])):
+        if not isinstance(header, Header) or not header.mmv or not header.fmi:
             return
-        push, whole = self.reassembler.push(data, int(chunk.time_ns[row]) / 1e9)
-        if push is PushResult.FRAGMENT or push is PushResult.COMPLETE:
-            a, b = data[p + 5], data[p + 6]
-            result.fragments[row] = "spec order" if a >> 4 else "open-plc-utils order" if b >> 4 else "unfragmented"
-            if push is PushResult.COMPLETE and whole is not None:
+        off, length = int(chunk.offset[row]), int(chunk.length[row])
+        push, whole = self.reassembler.push(chunk.buf[off:off + length], int(chunk.time_ns[row]) / 1e9,
+                                            index=int(chunk.index[row]))
+        result.incomplete += self.reassembler.pop_incomplete()
+        if push in FRAGMENT_RESULTS:
+            result.fragments[row] = push.value
+            if whole is not None:
                 result.reassembled[row] = whole
+
+    def finish(self) -> list[Any]:
+        """End of the capture: reassemblies still waiting are incomplete."""
+        if self.reassembler is None:
+            return []
+        self.reassembler.finish()
+        return self.reassembler.pop_incomplete()
+
+
+_NONE = np.zeros(0, dtype=I64)
+_EMPTY = RecordChunk(b"", _NONE, _NONE, _NONE, _NONE, 0, 0, None)
 
 
 def iter_decoded_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES, headers_only: bool = False,
@@ -273,6 +286,10 @@ def iter_decoded_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES, heade
         if timings is not None:
             timings.read += time.perf_counter() - t
         if chunk is None:
+            last = decoder.finish()
+            if last:  # reported by a last, empty result
+                yield ChunkResult(_EMPTY, DecodedChunk(decoder.batch.headers(b"", _NONE, _NONE), [], [], {}),
+                                  _NONE, incomplete=last)
             return
         yield decoder.decode(chunk)
         if progress is not None:
@@ -332,6 +349,10 @@ def add_stats(stats: Any, result: ChunkResult) -> None:
         elif isinstance(one, Frame) and one.truncated and key != "(fragment)":
             stats.truncated += 1
     stats.reassembled += len(result.reassembled)
+    if result.incomplete and hasattr(stats, "incomplete"):
+        stats.incomplete += len(result.incomplete)
+        room = 1000 - len(stats.incomplete_details)
+        stats.incomplete_details += [rep.to_json() for rep in result.incomplete[:max(room, 0)]]
 
 
 def batch_stats(source: Source, *, chunk_bytes: int = CHUNK_BYTES, progress: Progress | None = None,
@@ -340,6 +361,8 @@ def batch_stats(source: Source, *, chunk_bytes: int = CHUNK_BYTES, progress: Pro
     from plcstack.capture import CaptureStats
 
     stats = CaptureStats()
+    if hasattr(stats, "files"):
+        stats.files = 1
     start = time.perf_counter()
     for result in iter_decoded_chunks(source, chunk_bytes=chunk_bytes, progress=progress, timings=timings):
         add_stats(stats, result)

@@ -203,6 +203,8 @@ def _chunk_tables(source: Source, summary: ExportSummary, chunk_bytes: int,
     from plcstack.capture import CaptureStats
 
     summary.stats = CaptureStats()
+    if hasattr(summary.stats, "files"):
+        summary.stats.files = 1
     summary.elapsed_s = time.perf_counter()
     timings = summary.timings
     results = iter_decoded_chunks(source, chunk_bytes=chunk_bytes, progress=progress, timings=timings)
@@ -254,6 +256,20 @@ def _progress_bar(size: int | None, enabled: bool) -> tuple[Any, Progress | None
     return bar, lambda done, total: bar.update(task, completed=done)
 
 
+def _print_stats(stats: dict[str, Any]) -> None:
+    """The ``--stats`` text of the per-frame path (its printer, whichever signature it has)."""
+    import inspect
+
+    from plcstack.cli import decode
+
+    printer: Any = decode._print_stats
+
+    if "out" in inspect.signature(printer).parameters:
+        printer(stats, verify=False, out=sys.stdout)
+    else:
+        printer(stats, verify=False)
+
+
 def _source_and_size(capture: str) -> tuple[Source, int | None]:
     if capture == "-":
         return sys.stdin.buffer, None
@@ -292,12 +308,10 @@ def run_cli(args: Any) -> int:
         if bar is not None:
             bar.stop()
     if args.stats:
-        from plcstack.cli.decode import _print_stats
-
         if args.json:
             print(json.dumps({"summary": stats.as_dict()}))
         else:
-            _print_stats(stats.as_dict(), verify=False)
+            _print_stats(stats.as_dict())
     if done:
         print(done, file=sys.stderr)
     return 0

@@ -1,5 +1,7 @@
 """Batch decoding: the frames of a capture chunk decoded together, column by column (no I/O).
 
+Design and checks: ``docs/batch.md``.
+
 The input is one buffer and the (offset, length) of every Ethernet frame in it -- what the
 capture layer reads from a file.  Nothing here opens files.
 
