@@ -29,7 +29,7 @@ from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, DecodedChunk, H
 from plcstack.codec.columnar import byte_windows
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.fragment import PushResult, Reassembler
-from plcstack.codec.frame import Frame, Header, RawMessage
+from plcstack.codec.frame import Frame, Header
 from plcstack.codec.hp10 import HP10Frame, decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
 from plcstack.pcapio import LINKTYPE_ETHERNET, MAX_RECORD_SIZE, CaptureFormatError, PcapWriter, open_capture
@@ -303,9 +303,7 @@ def counted_as(result: ChunkResult, row: int) -> str:
     """``by_type`` key of a frame decoded one by one (its name, ``(fragment)`` or ``(decode error)``),
     as the per-frame capture decoder counts it."""
     one = result.decoded.single.get(row)
-    if row in result.fragments:
-        if isinstance(one, Frame) and not (one.oui is not None and not isinstance(one.message, RawMessage)):
-            return one.name
+    if row in result.fragments:  # the reassembler's verdict, as in plcstack.capture.decoder
         return "(fragment)"
     if isinstance(one, DecodeError) or one is None:
         return "(decode error)"
@@ -360,9 +358,7 @@ def batch_stats(source: Source, *, chunk_bytes: int = CHUNK_BYTES, progress: Pro
     """Decode every field of every frame (column-wise) and count like ``plcstack decode --stats``."""
     from plcstack.capture import CaptureStats
 
-    stats = CaptureStats()
-    if hasattr(stats, "files"):
-        stats.files = 1
+    stats = CaptureStats(files=1)
     start = time.perf_counter()
     for result in iter_decoded_chunks(source, chunk_bytes=chunk_bytes, progress=progress, timings=timings):
         add_stats(stats, result)

@@ -1079,7 +1079,7 @@ class Modem:
         self.timers.pop("pb", None)
 
     def _plc_sc_join_req(self, e: env.Envelope, f: Frame, t: float) -> None:
-        body = f.message.body if isinstance(f.message, RawMessage) else b""
+        body = e.payload[decode_header(e.payload).body_offset:]  # CM_SC_JOIN is declared now; read its bytes
         if not self._pb_open(t) or len(body) < 2:
             return
         if (len(self.members()), self.mac) > (body[1], e.tx):  # we hold the network: offer it
@@ -1088,7 +1088,7 @@ class Modem:
             self._to_plc(env.Kind.MGMT, e.tx, cnf)
 
     def _plc_sc_join_cnf(self, e: env.Envelope, f: Frame, t: float) -> None:
-        body = f.message.body if isinstance(f.message, RawMessage) else b""
+        body = e.payload[decode_header(e.payload).body_offset:]
         if not self._pb_open(t) or len(body) < 7 or self.pb_hash:
             return
         self.pb_peer, self.pb_hash = e.tx, self.rng.randbytes(384)
