@@ -289,15 +289,19 @@ def main() -> int:  # noqa: C901 - one run of every decoder, in order
     rows.append(row)
 
     class Timings:
-        read = headers = grouping = decode = 0.0
+        def __init__(self) -> None:
+            self.read = self.headers = self.grouping = self.decode = 0.0
 
-    clock = Timings()
+    runs: list[tuple[float, Timings]] = []
 
     def batch_run() -> Any:
-        clock.read = clock.headers = clock.grouping = clock.decode = 0.0  # the stage times of the last run
-        return batch_stats(path, timings=clock)
+        clock, t = Timings(), time.perf_counter()
+        out = batch_stats(path, timings=clock)
+        runs.append((time.perf_counter() - t, clock))
+        return out
 
     row, stats = timed("plcstack batch (every field)", batch_run, lambda s: s.packets)
+    clock = min(runs, key=lambda r: r[0])[1]  # the stage times of the best run
     row.note = f"{stats.errors} decode errors, {stats.truncated} truncated"
     rows.append(row)
     rows.append(timed("plcstack decode --stats", lambda: cli(["decode", str(path), "--stats", "--no-progress"]),
