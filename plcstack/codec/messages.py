@@ -406,21 +406,38 @@ VS_RX_TONE_MAP_CHAR_CNF_V1 = message(
 VS_FAC_DEFAULTS_REQ = message(0xA07C, oui=OUI_QCA)
 VS_FAC_DEFAULTS_CNF = message(0xA07D, u8("mstatus", values=QcaStatus), oui=OUI_QCA)
 
+# MODULE_OPERATION: reads (MOD_OP 0/1) and write sessions (start 0x10, write 0x11, close/commit 0x12),
+# open-plc-utils plc/ModuleRead.c, ModuleSession.c, ModuleWrite.c, ModuleCommit.c
+_MOD_SESSION = "{mod_op} in (0x10, 0x11, 0x12)"
+_MOD_ADDRESSED = "{mod_op} in (0x00, 0x01, 0x11)"
+_MOD_OTHER = "{mod_op} not in (0x00, 0x01, 0x10, 0x11, 0x12)"
 VS_MODULE_OPERATION_REQ = message(
     0xA0B0, u32("reserved"), u8("num_op_data"),
     u16("mod_op", values=ModuleOperation),
     u16("mod_op_data_len"), u32("mod_op_rsvd"),
-    when("{mod_op} in (0, 1)", u16("module_id"), u16("module_sub_id"), u16("length"), u32("offset")),
-    when("{mod_op} not in (0, 1)", rest("op_data")),
+    when(_MOD_SESSION, u32("session_id")),
+    when("{mod_op} == 0x10", u8("num_modules")),
+    when("{mod_op} == 0x10", array("modules", "{num_modules}", u16("module_id"), u16("module_sub_id"),
+                                   u32("module_length"), u32("module_checksum"))),
+    when("{mod_op} == 0x11", u8("module_index")),
+    when(_MOD_ADDRESSED, u16("module_id"), u16("module_sub_id"), u16("length"), u32("offset")),
+    when("{mod_op} == 0x12", u32("commit_code", "bit 0 force, bit 1 no reset, bit 31 factory PIB")),
+    when("{mod_op} == 0x11", rest("data", "module bytes: the first {length} are valid (plctool sends 1400)")),
+    when(_MOD_OTHER, rest("op_data")),
     oui=OUI_QCA,
 )
 VS_MODULE_OPERATION_CNF = message(
     0xA0B1, u16("mstatus", values=QcaStatus), u16("err_rec_code"), u32("reserved"), u8("num_op_data"),
     u16("mod_op", values=ModuleOperation),
     u16("mod_op_data_len"), u32("mod_op_rsvd"),
-    when("{mod_op} in (0, 1)", u16("module_id"), u16("module_sub_id"), u16("length"), u32("offset")),
-    when("{mod_op} in (0, 1)", varbytes("data", "{length}")),
-    when("{mod_op} not in (0, 1)", rest("op_data")),
+    when(_MOD_SESSION, u32("session_id")),
+    when("{mod_op} == 0x12", u32("commit_code")),
+    when("{mod_op} in (0x10, 0x12)", u8("num_modules")),
+    when("{mod_op} in (0x10, 0x12)", array("module_status", "{num_modules}", u16("status"), u16("err_rec_code"))),
+    when("{mod_op} == 0x11", u8("module_index")),
+    when(_MOD_ADDRESSED, u16("module_id"), u16("module_sub_id"), u16("length"), u32("offset")),
+    when("{mod_op} in (0x00, 0x01)", varbytes("data", "{length}")),
+    when(_MOD_OTHER, rest("op_data")),
     oui=OUI_QCA,
 )
 VS_PL_LINK_STATUS_REQ = message(0xA0B8, oui=OUI_QCA)
@@ -443,6 +460,14 @@ VS_SET_PROPERTY_CNF = message(0xA101, u32("mstatus", values=QcaStatus), u32("coo
 VS_WD_RPT_REQ = message(0xA02C, u16("session_id"), u8("clear", values=WatchdogClear), oui=OUI_QCA)
 VS_WD_RPT_IND = message(
     0xA02E, u8("mstatus", values=QcaStatus), u16("session_id"), u8("num_parts"), u8("cur_part"),
+    u16("rdata_length", unit="bytes"), u8("rdata_offset"), rest("rdata"), oui=OUI_QCA)
+
+# open-plc-utils plc/plclog.c PrintCheckpointReport: the checkpoint report, also an indication
+VS_CP_RPT_REQ = message(0xA040, u16("session_id"), u8("clear", values=WatchdogClear), oui=OUI_QCA)
+VS_CP_RPT_IND = message(
+    0xA042, u8("mstatus", values=QcaStatus), u8("major_version"), u8("minor_version"), raw("rsvd", 14),
+    u16("session_id"), u32("total_buffer_size", unit="bytes"), u32("block_offset"),
+    u32("next_position", "byte index of the next position"), u8("num_parts"), u8("cur_part"),
     u16("rdata_length", unit="bytes"), u8("rdata_offset"), rest("rdata"), oui=OUI_QCA)
 
 # open-plc-utils plc/rules.h (MMERule), MakeRule.c (add/remove) and ReadRules.c (read, MCONTROL 2)
