@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from plcstack.capture import type_matcher
+from plcstack.capture import parse_type_filter
 from plcstack.codec import DecodeError, decode_header
 from plcstack.codec.messages import CM_MNBC_SOUND_IND
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
@@ -119,7 +119,8 @@ class Fault:
             raise FaultError(f"drop_count must be >= 0, got {self.drop_count}")
         if self.drop:
             try:
-                self._drop_match = type_matcher(",".join(self.drop))
+                chosen = parse_type_filter(list(self.drop))
+                self._drop_match = chosen.matches if chosen is not None else None
             except ValueError as exc:
                 raise FaultError(f"drop: {exc}") from exc
 
