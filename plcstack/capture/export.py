@@ -58,6 +58,7 @@ class ExportSummary:
     frames: int = 0
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
     stats: Any = None  # CaptureStats of the same run
+    error: Exception | None = None  # the capture was cut or corrupt here: everything before it is written
     timings: ExportTimings = field(default_factory=ExportTimings)
     elapsed_s: float = 0.0
 
@@ -174,6 +175,8 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out, fmt)
     sinks: dict[str, _Sink] = {}
+    from plcstack.pcapio import CaptureFormatError
+
     try:
         for tables in _chunk_tables(source, summary, chunk_bytes, progress):
             t = time.perf_counter()
@@ -189,6 +192,8 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
                 pending -= sink.bytes
                 sink.flush()
             summary.timings.write += time.perf_counter() - t
+    except CaptureFormatError as exc:  # a cut or corrupt capture: keep the tables of everything before it
+        summary.error = exc
     finally:
         t = time.perf_counter()
         for sink in sinks.values():
@@ -278,7 +283,6 @@ def _source_and_size(capture: str) -> tuple[Source, int | None]:
 
 def run_cli(args: Any) -> int:
     """``plcstack decode`` with ``--parquet DIR``, ``--csv DIR`` or ``--stats`` (batch path)."""
-    from plcstack.capture.chunks import batch_stats
     from plcstack.pcapio import CaptureFormatError
 
     bar = None
@@ -291,13 +295,15 @@ def run_cli(args: Any) -> int:
         source, size = _source_and_size(args.capture)
         bar, progress = _progress_bar(size, not getattr(args, "no_progress", False))
         fmt, out_dir = ("parquet", args.parquet) if getattr(args, "parquet", None) else ("csv", getattr(args, "csv", None))
+        cut: Exception | None = None
         if out_dir:
             summary = export(source, out_dir, fmt, progress=progress)
-            stats = summary.stats
+            stats, cut = summary.stats, summary.error
             done = (f"# wrote {summary.frames} HomePlug frames and {len(summary.rows) - 1} message tables to "
                     f"{out_dir}/ ({fmt})")
         else:
-            stats, done = batch_stats(source, progress=progress), ""
+            stats, cut = _stats_until_error(source, progress)
+            done = ""
     except MissingExtra as exc:
         print(f"plcstack decode: {exc}", file=sys.stderr)
         return 2
@@ -314,4 +320,25 @@ def run_cli(args: Any) -> int:
             _print_stats(stats.as_dict())
     if done:
         print(done, file=sys.stderr)
+    if cut is not None:  # everything before the cut was decoded and summarised
+        print(f"plcstack decode: {args.capture}: {cut}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _stats_until_error(source: Source, progress: Progress | None) -> tuple[Any, Exception | None]:
+    """:func:`~plcstack.capture.chunks.batch_stats`, keeping the counts made before a cut or corrupt record;
+    returns (stats, the format error or None)."""
+    from plcstack.capture import CaptureStats
+    from plcstack.pcapio import CaptureFormatError
+
+    stats = CaptureStats(files=1)
+    start = time.perf_counter()
+    cut: Exception | None = None
+    try:
+        for result in iter_decoded_chunks(source, progress=progress):
+            add_stats(stats, result)
+    except CaptureFormatError as exc:
+        cut = exc
+    stats.elapsed_s = time.perf_counter() - start
+    return stats, cut

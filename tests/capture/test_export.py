@@ -112,3 +112,24 @@ def test_bad_inputs_are_a_message_and_exit_2(tmp_path: Path, capsys, flag):
     junk.write_bytes(b"not a capture at all")
     assert main(["decode", str(junk), *flag]) == 2
     assert "not a pcap" in capsys.readouterr().err
+
+
+def test_cut_capture_is_summarised_then_named(mixed_capture: Path, tmp_path: Path, capsys):
+    from plcstack.capture import export
+
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(mixed_capture.read_bytes()[:-7])
+    assert export.run_cli(_args(cut, stats=True, json=True)) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["summary"]["homeplug_frames"] > 400 and "truncated capture" in err
+    assert export.run_cli(_args(cut, parquet=str(tmp_path / "pq"))) == 2
+    assert pq.read_table(tmp_path / "pq" / "frames.parquet").num_rows > 400
+    assert "truncated capture" in capsys.readouterr().err
+
+
+def _args(capture: Path, **kw: object) -> object:
+    import argparse
+
+    base = {"capture": str(capture), "stats": False, "json": False, "parquet": None, "csv": None, "type": None,
+            "verify": False, "no_progress": True}
+    return argparse.Namespace(**{**base, **kw})
