@@ -25,7 +25,7 @@
 
     [timers]                  # optional, every modem (plcstack.emu.state.Timers; docs/emulator.md)
     reset_s = 4.0             # silent after VS_RS_DEV (default: the chip profile's)
-    set_key_s = 2.0           # silent after a key change (default: the chip profile's)
+    set_key_s = 2.0           # power line down after a key change (default: the chip profile's)
 
     [[fault]]                 # optional fault injection (plcstack.emu.faults, docs/emulator.md)
     modem = "garage"          # every link of this modem (or a = ..., b = ... for one link)

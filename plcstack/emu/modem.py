@@ -164,6 +164,7 @@ class Modem:
                             else rules.DEFAULT_LONE_POLICY)
         self.role = Role.UNASSOCIATED
         self.started = False
+        self.plc_restarting = False  # after a key change: host side answers, power line down for set_key_s
         self.avln = avln.AvlnState()
         self.pb = pushbutton.PushButtonState()
         self.pib = PibStore(self)
@@ -196,6 +197,9 @@ class Modem:
             avln.restart_discovery(self, t)
         if self.role is Role.RESETTING:
             self.drop(t, port, "resetting")
+            return self._flush()
+        if port is Port.PLC and self.plc_restarting:
+            self.drop(t, port, "power line restarting after a key change")
             return self._flush()
         try:
             if port is Port.HOST:
@@ -288,6 +292,8 @@ class Modem:
         self._out.append(Output(Port.HOST, frame))
 
     def to_plc(self, kind: env.Kind, rx: bytes, payload: bytes, tag: bytes = env.NO_TAG) -> None:
+        if self.plc_restarting:
+            return  # nothing goes out while the power-line side restarts (the host is told by the drop below)
         self._out.append(Output(Port.PLC, env.pack(kind, self.mac, rx, payload, self.nid, tag)))
         if kind in (env.Kind.DATA, env.Kind.MGMT) and rx != env.BROADCAST:
             c = self._counter(rx)
@@ -364,6 +370,9 @@ class Modem:
         self._bridge_out(dst, frame, t)
 
     def _bridge_out(self, dst: bytes, frame: bytes, t: float) -> None:
+        if self.plc_restarting:
+            self.drop(t, Port.HOST, "power line restarting after a key change")
+            return
         if not self.in_avln or self.avln.nek is None:
             self.drop(t, Port.HOST, "not in an AVLN: nothing to bridge to")
             return
@@ -501,14 +510,18 @@ class Modem:
     # ------------------------------------------------------------------ keys and resets
 
     def set_nmk(self, nmk: bytes, nid: bytes | None, t: float, via: str) -> None:
-        """A new network key: leave the AVLN, restart the power-line side (``set_key_s``), rediscover."""
+        """A new network key: leave the AVLN, restart the power-line side, rediscover.
+
+        Real QCA7420 firmware keeps answering its host after CM_SET_KEY while its power-line side is
+        down for seconds (``set_key_s``; docs/modem-profiles.md); SLAC and data frames are lost then.
+        """
         self.nmk = bytes(nmk)
         self.nid = bytes(nid) if nid else nid_from_nmk(self.nmk, self.security_level)
         self.emit(ev.KeyChanged(t, self.nid, via))
         avln.leave(self, t, Trigger.KEY_CHANGED)
-        if self.set_key_s > 0:  # the firmware restarts its power-line side with the new key
-            self.transition(Trigger.RESTART_AFTER_KEY, t)
-            self.timers = {TimerName.RESET: t + self.set_key_s}
+        if self.set_key_s > 0:
+            self.plc_restarting = True
+            self.timers = {TimerName.PLC_UP: t + self.set_key_s}
 
     def reset(self, t: float, factory: bool) -> None:
         """VS_RS_DEV / VS_FAC_DEFAULTS (or a committed PIB): silent for ``reset_s``, then start over."""
@@ -519,6 +532,7 @@ class Modem:
             self.cco_mode = rules.CcoMode(self.config.cco)
             self.pib.restore_factory()
         self.emit(ev.Reset(t, factory))
+        self.plc_restarting = False
         self.transition(Trigger.RESET, t)
         self.avln.forget()
         self.bridge.clear()
@@ -527,6 +541,10 @@ class Modem:
 
     def _timer_reset(self, t: float) -> None:
         self.transition(Trigger.RESET_DONE, t)
+        avln.restart_discovery(self, t)
+
+    def _timer_plc_up(self, t: float) -> None:
+        self.plc_restarting = False
         avln.restart_discovery(self, t)
 
     def provision_remote(self, rda: bytes, dak: bytes, nmk: bytes) -> None:
@@ -550,6 +568,7 @@ TIMER_HANDLERS: dict[TimerName, Callable[[Modem, float], None]] = {
     TimerName.BEACON: avln.timer_beacon,
     TimerName.ASSOC: avln.timer_assoc,
     TimerName.RESET: Modem._timer_reset,
+    TimerName.PLC_UP: Modem._timer_plc_up,
     TimerName.PB: pushbutton.timer_pb,
 }
 

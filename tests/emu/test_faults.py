@@ -167,15 +167,20 @@ def test_a_total_loss_link_keeps_two_networks_apart():
     assert pl[MAC_A].role is Role.CCO and pl[MAC_B].role is Role.UNASSOCIATED  # "never" CCo: alone, waiting
 
 
-def test_slow_modem_after_set_key_is_silent_then_joins():
+def test_slow_modem_after_set_key_answers_its_host_but_stays_off_the_line_then_joins():
     pl = slac_line([{"modem": "pev", "set_key_s": 4.0}])
     nmk = pl[MAC_A].nmk
     msg = messages.CM_SET_KEY_REQ(key_type=1, my_nonce=bytes(4), your_nonce=bytes(4), pid=4, prn=0, pmn=0,
                                   cco_capability=0, nid=pl[MAC_A].nid, new_eks=1, new_key=nmk)
     (cnf,) = [decode_frame(f) for f in pl.request(MAC_B, encode(LOCAL_MAC, HOST_B, msg))]
-    assert cnf.message.result == 1 and pl[MAC_B].role is Role.RESETTING
-    assert pl.request(MAC_B, req(messages.VS_SW_VER_REQ(), src=HOST_B), wait_s=3.0) == []  # still restarting
-    pl.run_for(3.0)
+    assert cnf.message.result == 1 and pl[MAC_B].plc_restarting
+    # like a real QCA7420 after CM_SET_KEY: the host still gets answers ...
+    assert len(pl.request(MAC_B, req(messages.VS_SW_VER_REQ(), src=HOST_B), wait_s=1.0)) == 1
+    # ... but SLAC frames do not cross and the modem is in no AVLN for 4 s
+    pl.send_from_host(MAC_B, SOUND)
+    pl.run_for(2.0)
+    assert pl.take_host(MAC_A) == [] and pl[MAC_B].members() == []
+    pl.run_for(2.0)
     assert pl[MAC_B].role is Role.STATION and pl[MAC_B].cco_mac == MAC_A
 
 
