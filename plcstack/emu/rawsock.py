@@ -10,7 +10,7 @@ checksums, TCP segmentation, and the 802.1Q tag the receive path took out -- so 
 behind two emulated modems on default veth settings (no ``ethtool -K ... tx off``).
 
 Put the emulator on the *other* end of a veth pair from the tool: open-plc-utils sockets do not see
-frames that other local sockets send on their own interface (real-clients.md §2)::
+frames that other local sockets send on their own interface (docs/emulator.md, "Quick start")::
 
     ip netns add plc; ip link add h0 type veth peer name m0; ip link set h0 netns plc
     ip link set m0 up; ip -n plc link set h0 up
