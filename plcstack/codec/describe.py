@@ -6,7 +6,8 @@ walks its declaration, so each :class:`FieldView` knows its path (``stations[2].
 the enum member name of a coded value, the unit the declaration gives, and ``start``/``end`` byte
 offsets in the frame (end exclusive).  Header fields come first (``eth.dst``, ``eth.src``,
 ``vlan[0]``, ``eth.type``, ``mme.mmv``, ``mme.mmtype``, ``mme.fmi``, ``mme.oui``), then the
-MMENTRY fields with bare paths, then ``trailing`` (padding and vendor tails).
+MMENTRY fields with bare paths, then ``trailing`` (padding and vendor tails).  HomePlug 1.0.1
+frames (0x887B) give ``hp10.mctrl`` and ``hp10.entries[i]`` (``mehdr``, ``melen``, ``data``).
 
 The JSON shape (:meth:`FieldView.to_json`, :func:`describe_json`) is documented in
 ``docs/codec-describe.md``.
@@ -21,9 +22,10 @@ from typing import Any
 from plcstack.codec.codes import value_name, value_note
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.frame import Frame, RawMessage, decode_ethernet, decode_frame, decode_header
+from plcstack.codec.hp10 import decode_hp10
 from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
 from plcstack.codec.mac import format_mac
-from plcstack.codec.names import KNOWN_OUIS, mmtype_name
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, KNOWN_OUIS, mmtype_name
 from plcstack.codec.registry import definition_of
 
 #: Kinds of view beyond the declaration's field kinds.
@@ -137,6 +139,9 @@ def describe(buf: bytes | bytearray | memoryview, offset: int = 0, end: int | No
     views: list[FieldView] = []
     try:
         views.extend(_ethernet_views(data))
+        if decode_ethernet(data).ethertype == ETHERTYPE_HOMEPLUG_1_0:
+            views.extend(_hp10_views(data))
+            return views
         h = decode_header(data)
         views.extend(_mme_views(data, h.mmv, h.mmtype, h.fmi, h.oui, h.body_offset))
         frame = decode_frame(data)
@@ -201,6 +206,27 @@ def _mme_views(data: bytes, mmv: int, mmtype: int, fmi: int | None, oui: bytes |
 
 
 _MMV_NAMES = {0: "HOMEPLUG_AV_1_0", 1: "HOMEPLUG_AV_1_1", 2: "HOMEPLUG_AV_2_0"}
+
+
+def _hp10_views(data: bytes) -> list[FieldView]:
+    frame = decode_hp10(data)
+    p = decode_ethernet(data).payload_offset
+    mctrl = data[p]
+    out = [FieldView("hp10.mctrl", "mctrl", INT, mctrl, p, p + 1, children=(
+        FieldView("hp10.mctrl.ne", "ne", INT, mctrl & 0x7F, p, p + 1, mask=0x7F, doc="number of entries"),))]
+    p += 1
+    for i, e in enumerate(frame.entries):
+        path = f"hp10.entries[{i}]"
+        out.append(FieldView(path, "entry", RECORD, None, p, p + 2 + len(e.data), children=(
+            FieldView(f"{path}.mehdr", "mehdr", INT, data[p], p, p + 1, value_name=e.name, children=(
+                FieldView(f"{path}.mev", "mev", INT, e.mev, p, p + 1, mask=0xE0),
+                FieldView(f"{path}.metype", "metype", INT, e.metype, p, p + 1, mask=0x1F, value_name=e.name))),
+            FieldView(f"{path}.melen", "melen", INT, len(e.data), p + 1, p + 2, unit="bytes"),
+            FieldView(f"{path}.data", "data", BYTES, e.data, p + 2, p + 2 + len(e.data)))))
+        p += 2 + len(e.data)
+    if frame.trailing:
+        out.append(FieldView("trailing", "trailing", PADDING, frame.trailing, p, len(data)))
+    return out
 
 
 # ----------------------------------------------------------------------------- message body

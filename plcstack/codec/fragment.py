@@ -160,6 +160,9 @@ class Reassembler:
             # no OUI where the spec reading of FMI wants one: maybe a continuation in the other order
             eth = decode_ethernet(data, offset, end)
             dst, src, p = eth.dst, eth.src, eth.payload_offset
+            if end - p < 5 or data[p] not in (1, 2):  # no FMI to read: not a continuation either
+                self.last_error = exc
+                return PushResult.INVALID, None
             mmv, mmtype, fmi = data[p], data[p + 1] | data[p + 2] << 8, data[p + 3] << 8 | data[p + 4]
         if not fmi:
             return PushResult.NOT_FRAGMENT, None

@@ -340,7 +340,8 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
 # ----------------------------------------------------------------------------- frame decode
 
 # Fast path: untagged frames of declared types whose FMI octet 3 is zero (not fragmented), dispatched
-# on the five raw octets ethertype + MMV + MMTYPE to a decoder generated per declaration that reads
+# on six raw octets (ethertype, MMV, MMTYPE and FMI octet 3 / the OUI's or MMENTRY's first octet for
+# MMV 0) to a decoder generated per declaration that reads
 # the header and the first fixed fields in one struct call.  Anything it refuses (returns None or
 # raises Short) takes the general path below, which applies every rule.
 _FAST: dict[bytes, Any] = {}
@@ -348,19 +349,19 @@ _FAST: dict[bytes, Any] = {}
 
 def _fast_decoder(mmv: int, mmtype: int, oui: bytes | None, mdef: MessageDef) -> Any:
     checks = []
+    after = []
     fmt = "6s6s5x"  # ODA, OSA; ethertype, MMV, MMTYPE matched by the table key
     targets = ["h_dst", "h_src"]
     if mmv:
-        checks.append("    if end - o < 19 or buf[o + 17]: return None")  # NF_MI/FN_MI set: the general path decides
-        fmt += "xB"
+        fmt += "xB"  # FMI octet 3 is zero: the table key includes it
         targets.append("h_fmi")
     if oui is not None:
-        at = 17 + (2 if mmv else 0)
-        checks.append(f"    if buf[o + {at}:o + {at + 3}] != OUI: return None")
-        fmt += "3x"
+        fmt += "3s"
+        targets.append("h_oui")
+        after.append("    if h_oui != OUI: return None")
     fmi = "h_fmi" if mmv else "None"
     result = f"_new(FRAME, (h_dst, h_src, (), {mmv}, {mmtype}, {fmi}, OUI, {{msg}}, buf[p:end], None, None))"
-    return frame_decoder(mdef.layout, FramePrefix(fmt, tuple(targets), tuple(checks), result),
+    return frame_decoder(mdef.layout, FramePrefix(fmt, tuple(targets), tuple(checks), result, tuple(after)),
                          {"FRAME": Frame, "OUI": oui})
 
 
@@ -381,7 +382,11 @@ def _build_fast_table() -> None:
         if 0x8000 <= mmtype < 0xA000:
             continue  # manufacturer range: OUI presence depends on the octets themselves
         key = struct.pack("<HBH", 0xE188, mmv, mmtype)  # 88 E1, MMV, MMTYPE little-endian
-        per_key.setdefault(key, []).append(_fast_decoder(mmv, mmtype, oui, mdef))
+        # the sixth octet: FMI octet 3 = 0 (MMV 1, 2), the OUI's first octet, or any MMENTRY octet (MMV 0)
+        sixth = [0] if mmv else [oui[0]] if oui is not None else range(256)
+        decoder = _fast_decoder(mmv, mmtype, oui, mdef)
+        for b in sixth:
+            per_key.setdefault(key + bytes((b,)), []).append(decoder)
     for key, decoders in per_key.items():
         _FAST[key] = decoders[0] if len(decoders) == 1 else _first_of(decoders)
 
@@ -401,7 +406,7 @@ def decode_frame(buf: bytes | bytearray | memoryview, offset: int = 0, end: int 
         offset, end = 0, len(buf)
     elif end is None:
         end = len(buf)
-    fast = _FAST.get(buf[offset + 12:offset + 17])
+    fast = _FAST.get(buf[offset + 12:offset + 18])
     if fast is not None:
         try:
             frame = fast(buf, offset, end)

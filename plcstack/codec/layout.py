@@ -273,18 +273,20 @@ class FramePrefix:
 
     ``fmt`` is a ``struct`` format without byte-order prefix covering the frame header (skipped
     octets as ``x``), ``targets`` the names it unpacks into (``h_*``), ``checks`` source lines run
-    first (``return None`` to refuse the frame), ``result`` the returned expression with ``{msg}``
-    standing for the decoded message tuple and ``p`` for the end of the layout.
+    first and ``after`` right after the first unpack (``return None`` to refuse the frame),
+    ``result`` the returned expression with ``{msg}`` standing for the decoded message tuple and
+    ``p`` for the end of the layout.
     """
 
     fmt: str
     targets: tuple[str, ...]
     checks: tuple[str, ...]
     result: str
+    after: tuple[str, ...] = ()  # source lines run right after the first unpack
 
 
 def _gen_decoder(fields: Sequence[Field], env: dict[str, Any], head: FramePrefix | None = None) -> str:
-    lines = ["def decode(buf, p, end):"] if head is None else ["def decode(buf, o, end):", *head.checks, "    p = o"]
+    lines = ["def decode(buf, p, end):"] if head is None else ["def decode(buf, o, end):", *head.checks]
     k = 0
 
     def emit(f: Field, ind: str) -> None:
@@ -320,21 +322,22 @@ def _gen_decoder(fields: Sequence[Field], env: dict[str, Any], head: FramePrefix
                 lines.append(f"{ind}    it, p = I{k}.decode(buf, p, end); v_{f.name}.append(it)")
             k += 1
 
-    def unpack(fmt: str, targets: list[str]) -> None:
+    def unpack(fmt: str, targets: list[str], start: str = "p") -> None:
         nonlocal k
         s = struct.Struct("<" + fmt)
         env[f"S{k}"] = s
-        lines.append(f"    if p + {s.size} > end: raise Short")
-        lines.append(f"    {', '.join(targets)}, = S{k}.unpack_from(buf, p); p += {s.size}")
+        lines.append(f"    if {start} + {s.size} > end: raise Short")
+        lines.append(f"    {', '.join(targets)}, = S{k}.unpack_from(buf, {start}); p = {start} + {s.size}")
         k += 1
 
     segs = _segments(fields)
     if head is not None:  # the header and the first fixed group of fields in one unpack
         if segs and _is_fixed(segs[0][0]):
             first = segs.pop(0)
-            unpack(head.fmt + _struct_fmt(first)[1:], [*head.targets, *(f"v_{f.name}" for f in first)])
+            unpack(head.fmt + _struct_fmt(first)[1:], [*head.targets, *(f"v_{f.name}" for f in first)], "o")
         else:
-            unpack(head.fmt, list(head.targets))
+            unpack(head.fmt, list(head.targets), "o")
+        lines.extend(head.after)
     for seg in segs:
         f0 = seg[0]
         if _is_fixed(f0):

@@ -97,3 +97,13 @@ def test_every_shared_capture_frame_is_tiled(capture_files):
                 _check_partition(raw)
                 n += 1
     assert n > 2000
+
+
+def test_homeplug_1_0_frames_are_described():
+    wire = bytes.fromhex("ffffffffffff020000000001" "887b" "02" "0700" "2403aabbcc") + bytes(20)
+    views = describe(wire)
+    by_path = {v.path: v for top in views for v in top.walk()}
+    assert by_path["hp10.mctrl.ne"].value == 2
+    assert by_path["hp10.entries[1].metype"].value == 4 and by_path["hp10.entries[1].mev"].value == 1
+    assert by_path["hp10.entries[1].data"].value == bytes.fromhex("aabbcc")
+    _check_partition(wire)

@@ -194,3 +194,42 @@ def test_hp10_uses_the_shared_ethernet_reader():
     f = decode_hp10(wire)
     assert f.vlan_tags[0].tpid == 0x88A8 and f.vlan_id == 100 and f.entries[0].metype == 7
     assert encode_hp10(f) == wire
+
+
+# ----------------------------------------------------------------------------- fast path = general path
+
+
+def test_fast_path_and_general_path_agree_on_every_capture_frame(capture_files):
+    from plcstack.codec import frame as F
+    from plcstack.pcapio import open_capture
+
+    fast = 0
+    for path in capture_files:
+        with open_capture(path) as reader:
+            for _i, _t, buf, off, length, _lt in reader:
+                raw = bytes(buf[off:off + length])
+                try:
+                    general = F._decode_general(raw, 0, len(raw))
+                except DecodeError:
+                    continue
+                assert decode_frame(raw) == general
+                assert decode_frame(buf, off, off + length) == general  # offsets into a chunk, not a copy
+                fast += F._FAST.get(raw[12:18]) is not None
+    assert fast > 2000  # the common frames take the generated decoders
+
+
+def test_every_declared_message_takes_the_fast_path(monkeypatch):
+    from plcstack.codec import frame as F
+    from plcstack.codec.registry import all_definitions
+
+    built = [(d, encode_frame(make_frame(DST, SRC, d.cls()))) for d in all_definitions()]
+    expected = {d.layout.name: F._decode_general(raw, 0, len(raw)) for d, raw in built}
+
+    def refuse(*_a: object) -> None:
+        raise AssertionError("general path")
+
+    monkeypatch.setattr(F, "_decode_general", refuse)
+    for d, raw in built:
+        if 0x8000 <= d.mmtype < 0xA000:
+            continue  # manufacturer range: always the general path
+        assert decode_frame(raw) == expected[d.layout.name], d.name

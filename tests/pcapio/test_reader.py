@@ -1,8 +1,7 @@
-"""Tests for plcstack.pcapio: streaming pcap/pcapng reader and pcap writer."""
+"""plcstack.pcapio.reader: pcap and pcapng parsing, chunking, streams, truncation, fuzzing."""
 
 from __future__ import annotations
 
-import glob
 import io
 import os
 import random
@@ -10,264 +9,33 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from plcstack.pcapio import (
-    LINKTYPE_ETHERNET,
-    CaptureFormatError,
-    CaptureReader,
-    PcapWriter,
-    open_capture,
-    write_pcap,
+from pcap_builders import (
+    T0,
+    NonSeekable,
+    assert_records,
+    frame_of,
+    ng_epb,
+    ng_idb,
+    ng_shb,
+    ng_spb,
+    outcome,
+    pcap_bytes,
+    read_all,
+    sample_pcap,
+    sample_pcapng,
 )
 
-CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "captures"  # /work/shared/captures
-REAL_FILES = sorted(
-    glob.glob(str(CAPTURES / "third-party" / "*.pcapng"))
-    + glob.glob(str(CAPTURES / "openplc-clients" / "*.pcap"))
-)
-
-Rec = tuple[int, float, bytes, int]
-
-
-# --------------------------------------------------------------------------------------------------------
-# helpers: hand-built captures
-
-
-def read_all(source: Any, **kwargs: Any) -> list[Rec]:
-    with CaptureReader(source, **kwargs) as reader:
-        return [(i, ts, bytes(buf[off : off + n]), lt) for i, ts, buf, off, n, lt in reader]
-
-
-def outcome(data: bytes, **kwargs: Any) -> tuple[list[Rec], str | None, bool]:
-    """All records read from ``data`` plus the error message (if any) and the truncated flag."""
-    recs: list[Rec] = []
-    try:
-        with CaptureReader(io.BytesIO(data), **kwargs) as reader:
-            for i, ts, buf, off, n, lt in reader:
-                assert 0 <= off and off + n <= len(buf)
-                recs.append((i, ts, bytes(buf[off : off + n]), lt))
-            return recs, None, reader.truncated
-    except CaptureFormatError as exc:
-        return recs, str(exc), True
-
-
-def pcap_bytes(
-    records: list[tuple[int, int, bytes]],
-    *,
-    endian: str = "<",
-    magic: int = 0xA1B2C3D4,
-    linktype: int = 1,
-    snaplen: int = 65535,
-) -> bytes:
-    """Classic pcap from (seconds, fraction, frame) triples; the 'modified' magic gets 24-byte headers."""
-    out = [struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)]
-    for sec, frac, frame in records:
-        out.append(struct.pack(endian + "IIII", sec, frac, len(frame), len(frame)))
-        if magic == 0xA1B2CD34:
-            out.append(struct.pack(endian + "IHBx", 3, 0x88E1, 0))
-        out.append(frame)
-    return b"".join(out)
-
-
-def _pad(b: bytes) -> bytes:
-    return b + b"\0" * (-len(b) % 4)
-
-
-def ng_block(e: str, btype: int, body: bytes) -> bytes:
-    body = _pad(body)
-    n = len(body) + 12
-    return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
-
-
-def ng_opt(e: str, code: int, value: bytes) -> bytes:
-    return struct.pack(e + "HH", code, len(value)) + _pad(value)
-
-
-def ng_shb(e: str, opts: bytes = b"") -> bytes:
-    body = struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1)
-    if opts:
-        opts += ng_opt(e, 0, b"")
-    return ng_block(e, 0x0A0D0D0A, body + opts)
-
-
-def ng_idb(
-    e: str, linktype: int, snaplen: int = 0, tsresol: int | None = None, tsoffset: int | None = None
-) -> bytes:
-    opts = ng_opt(e, 2, b"eth0")  # if_name, ignored
-    if tsresol is not None:
-        opts += ng_opt(e, 9, bytes([tsresol]))
-    if tsoffset is not None:
-        opts += ng_opt(e, 14, struct.pack(e + "q", tsoffset))
-    opts += ng_opt(e, 0, b"")
-    return ng_block(e, 1, struct.pack(e + "HHI", linktype, 0, snaplen) + opts)
-
-
-def ng_epb(e: str, iface: int, ts: int, frame: bytes, comment: bytes = b"") -> bytes:
-    body = struct.pack(e + "IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame) + 4) + _pad(
-        frame
-    )
-    if comment:
-        body += ng_opt(e, 1, comment) + ng_opt(e, 0, b"")
-    return ng_block(e, 6, body)
-
-
-def ng_spb(e: str, frame: bytes, orig_len: int | None = None) -> bytes:
-    return ng_block(e, 3, struct.pack(e + "I", len(frame) if orig_len is None else orig_len) + frame)
-
-
-def ng_pb(e: str, iface: int, ts: int, frame: bytes) -> bytes:
-    body = struct.pack(e + "HHIIII", iface, 0, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame))
-    return ng_block(e, 2, body + frame)
-
-
-def frame_of(n: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-T0 = 1_700_000_000
-
-
-def sample_pcapng() -> tuple[bytes, list[Rec]]:
-    """Two sections (little then big endian), several interfaces with different resolutions, every
-    packet block type, and blocks that must be skipped. Returns the file and the expected records."""
-    f = [frame_of(60 + 7 * i, i) for i in range(12)]
-    le, be = "<", ">"
-    sec1 = [
-        ng_shb(le, ng_opt(le, 4, b"plcstack test")),
-        ng_idb(le, 1, snaplen=64),  # default resolution 10^-6, snaplen applies to SPBs
-        ng_idb(le, 147, tsresol=9),  # nanoseconds
-        ng_idb(le, 105, tsresol=0x80 | 10, tsoffset=100),  # 2^-10 s plus a 100 s offset
-        ng_epb(le, 0, T0 * 1_000_000 + 123_456, f[0]),
-        ng_block(
-            le, 4, struct.pack(le + "HH", 1, 8) + b"\x0a\x00\x00\x01host" + struct.pack(le + "HH", 0, 0)
-        ),
-        ng_epb(le, 1, T0 * 1_000_000_000 + 987_654_321, f[1], comment=b"hello"),
-        ng_epb(le, 2, T0 * 1024 + 512, f[2]),
-        ng_spb(le, f[3][:64], orig_len=len(f[3])),  # truncated to the snaplen of interface 0
-        ng_block(le, 5, struct.pack(le + "IIIHHQ", 0, 0, 0, 4, 8, 5) + struct.pack(le + "HH", 0, 0)),  # ISB
-        ng_block(le, 0x00000BAD, struct.pack(le + "I", 32473) + b"custom data"),  # custom block
-        ng_pb(le, 1, T0 * 1_000_000_000 + 5, f[4]),
-        ng_block(le, 0x0A, struct.pack(le + "II", 0x544C534B, 4) + b"keys"),  # DSB
-        ng_spb(le, f[5][:20]),
-    ]
-    sec2 = [
-        ng_shb(be),
-        ng_idb(be, 1, tsresol=3),  # milliseconds
-        ng_idb(be, 1),
-        ng_epb(be, 1, (T0 + 1) * 1_000_000 + 1, f[6]),
-        ng_pb(be, 0, (T0 + 2) * 1000 + 250, f[7]),
-        ng_block(be, 0x40000BAD, struct.pack(be + "I", 1) + b"x"),
-        ng_epb(be, 0, (T0 + 3) * 1000, f[8]),
-        ng_spb(be, f[9]),
-        ng_epb(be, 1, 0, b""),  # empty packet
-    ]
-    data = b"".join(sec1 + sec2)
-    expected: list[Rec] = [
-        (1, T0 + 0.123456, f[0], 1),
-        (2, T0 + 0.987654321, f[1], 147),
-        (3, T0 + 100.5, f[2], 105),
-        (4, 0.0, f[3][:64], 1),
-        (5, T0 + 5e-9, f[4], 147),
-        (6, 0.0, f[5][:20], 1),
-        (7, T0 + 1.000001, f[6], 1),
-        (8, T0 + 2.25, f[7], 1),
-        (9, T0 + 3.0, f[8], 1),
-        (10, 0.0, f[9], 1),
-        (11, 0.0, b"", 1),
-    ]
-    return data, expected
-
-
-def sample_pcap(n: int = 6) -> tuple[bytes, list[tuple[int, int, bytes]]]:
-    recs = [(T0 + i, i * 1000 + 7, frame_of(60 + 11 * i, 100 + i)) for i in range(n)]
-    return pcap_bytes(recs), recs
-
-
-def assert_records(got: list[Rec], expected: list[Rec]) -> None:
-    assert len(got) == len(expected)
-    for g, x in zip(got, expected, strict=True):
-        assert g[0] == x[0]
-        assert g[1] == pytest.approx(x[1], abs=1e-6), g[0]
-        assert g[2] == x[2], g[0]
-        assert g[3] == x[3], g[0]
-
-
-class NonSeekable(io.RawIOBase):
-    """A pipe-like stream: not seekable, no fileno, and short reads of random size."""
-
-    def __init__(self, data: bytes, seed: int = 0, max_read: int = 97) -> None:
-        self._src = io.BytesIO(data)
-        self._rnd = random.Random(seed)
-        self._max = max_read
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            return self._src.read()
-        return self._src.read(min(n, self._rnd.randint(1, self._max)))
-
+from plcstack.pcapio import LINKTYPE_ETHERNET, CaptureFormatError, CaptureReader, PcapWriter, open_capture
 
 # --------------------------------------------------------------------------------------------------------
 # classic pcap
-
-
-def test_round_trip_path(tmp_path: Path) -> None:
-    path = tmp_path / "rt.pcap"
-    frames = [(T0 + i * 0.001234 + 0.5e-6 * (i % 3), frame_of(60 + i % 70, i)) for i in range(500)]
-    assert write_pcap(path, frames) == 500
-    with open_capture(path) as reader:
-        assert reader.format == "pcap"
-        assert reader.linktype == LINKTYPE_ETHERNET
-        assert reader.size == path.stat().st_size
-        recs = [(i, ts, bytes(buf[o : o + n]), lt) for i, ts, buf, o, n, lt in reader]
-        assert reader.bytes_read == reader.size
-        assert not reader.truncated
-    assert_records(recs, [(k + 1, ts, fr, 1) for k, (ts, fr) in enumerate(frames)])
-
-
-def test_round_trip_stream_and_options() -> None:
-    out = io.BytesIO()
-    with PcapWriter(out, linktype=147, snaplen=100, nano=True) as w:
-        w.write(b"a" * 150, Decimal("1700000000.123456789"))  # type: ignore[arg-type]  # exact with Decimal
-        w.write(b"b" * 10, T0 + 0.9999999999)  # rounds up into the next second
-        w.write(bytearray(b"c" * 5), 12.5)
-        before = time.time()
-        w.write(b"now")
-    assert not out.closed
-    data = out.getvalue()
-    assert struct.unpack_from("<I", data)[0] == 0xA1B23C4D
-    assert struct.unpack_from("<IIII", data, 24) == (T0, 123456789, 100, 150)  # snaplen: incl 100, orig 150
-    assert struct.unpack_from("<II", data, 24 + 16 + 100) == (T0 + 1, 0)
-    recs = read_all(io.BytesIO(data))
-    assert [r[2] for r in recs] == [b"a" * 100, b"b" * 10, b"c" * 5, b"now"]
-    assert {r[3] for r in recs} == {147}
-    assert recs[0][1] == pytest.approx(T0 + 0.123456789, abs=1e-6)
-    assert recs[2][1] == 12.5
-    assert before - 1e-6 <= recs[3][1] <= time.time() + 1e-6
-
-
-def test_writer_rejects_out_of_range_timestamps() -> None:
-    w = PcapWriter(io.BytesIO())
-    with pytest.raises(ValueError):
-        w.write(b"x", -1.0)
-    with pytest.raises(ValueError):
-        w.write(b"x", 2.0**33)
-    w.close()
-    w.close()  # idempotent
 
 
 @pytest.mark.parametrize("endian", ["<", ">"])
@@ -368,12 +136,6 @@ def test_implausible_record_length() -> None:
 # real captures vs scapy
 
 
-def _real_files() -> list[str]:
-    if not REAL_FILES:
-        pytest.skip(f"reference captures not available under {CAPTURES}")
-    return REAL_FILES
-
-
 @pytest.fixture(scope="module")
 def scapy_rdpcap() -> Any:
     scapy_utils = pytest.importorskip("scapy.utils")
@@ -381,25 +143,24 @@ def scapy_rdpcap() -> Any:
     return scapy_utils.rdpcap
 
 
-@pytest.mark.parametrize("path", REAL_FILES or ["<missing>"], ids=lambda p: os.path.basename(p))
-def test_real_captures_match_scapy(path: str, scapy_rdpcap: Any) -> None:
-    if not os.path.exists(path):
-        pytest.skip(f"reference captures not available under {CAPTURES}")
-    packets = scapy_rdpcap(path)
-    with open_capture(path) as reader:
-        assert reader.format == ("pcapng" if path.endswith(".pcapng") else "pcap")
-        got = [(i, ts, bytes(b[o : o + n]), lt) for i, ts, b, o, n, lt in reader]
-        assert reader.bytes_read == reader.size == os.path.getsize(path)
-    assert len(got) == len(packets) > 0
-    for (i, ts, frame, lt), pkt in zip(got, packets, strict=True):
-        assert frame == pkt.original, f"frame {i}"
-        assert abs(ts - float(pkt.time)) < 1e-6, f"frame {i}"
-        assert lt == LINKTYPE_ETHERNET
-    assert [r[0] for r in got] == list(range(1, len(got) + 1))
+def test_real_captures_match_scapy(capture_files: list[Path], scapy_rdpcap: Any) -> None:
+    for p in capture_files:
+        path = str(p)
+        packets = scapy_rdpcap(path)
+        with open_capture(path) as reader:
+            assert reader.format == ("pcapng" if path.endswith(".pcapng") else "pcap")
+            got = [(i, ts, bytes(b[o : o + n]), lt) for i, ts, b, o, n, lt in reader]
+            assert reader.bytes_read == reader.size == os.path.getsize(path)
+        assert len(got) == len(packets) > 0
+        for (i, ts, frame, lt), pkt in zip(got, packets, strict=True):
+            assert frame == pkt.original, f"{p.name} frame {i}"
+            assert abs(ts - float(pkt.time)) < 1e-6, f"{p.name} frame {i}"
+            assert lt == LINKTYPE_ETHERNET
+        assert [r[0] for r in got] == list(range(1, len(got) + 1))
 
 
-def test_real_captures_tiny_chunks_and_pipes() -> None:
-    for path in _real_files()[:5]:
+def test_real_captures_tiny_chunks_and_pipes(capture_files: list[Path]) -> None:
+    for path in capture_files[:5]:
         ref = read_all(path)
         data = Path(path).read_bytes()
         assert read_all(path, chunk_size=7) == ref
@@ -570,22 +331,6 @@ def test_truncated_pcapng_every_cut() -> None:
         if err is not None:
             assert "byte offset" in err
             assert lerr is None and ltrunc
-
-
-def test_close_and_context_manager(tmp_path: Path) -> None:
-    path = tmp_path / "c.pcap"
-    write_pcap(path, [(1.0, b"x" * 60), (2.0, b"y" * 60)])
-    reader = open_capture(str(path))
-    it = iter(reader)
-    assert next(it)[0] == 1
-    assert iter(reader) is it  # single pass
-    reader.close()
-    assert list(reader) == []
-    assert reader._file is None
-    with open(path, "rb") as fh:
-        with CaptureReader(fh) as r2:
-            assert len(list(r2)) == 2
-        assert not fh.closed
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -1,39 +1,10 @@
-"""Fast, streaming, dependency-free pcap / pcapng reader and classic pcap writer.
+"""Streaming pcap / pcapng reader (see :mod:`plcstack.pcapio` for the overview).
 
-Reading
--------
-::
-
-    with open_capture("trace.pcapng") as reader:
-        for index, ts, buf, off, length, linktype in reader:
-            frame = buf[off:off + length]        # or memoryview(buf)[off:off + length]
-
-* ``index`` is the 1-based number of the packet record in the file (Wireshark's ``frame.number``),
-* ``ts`` the timestamp in seconds (float),
-* ``buf`` a ``bytes`` chunk shared by many records: the packet is ``buf[off:off + length]``. The chunk
-  is never modified afterwards, so keeping a reference (or a memoryview slice) is safe,
-* ``linktype`` the LINKTYPE_* value of the interface the packet was captured on.
-
-Supported: classic pcap in both byte orders with microsecond (``a1b2c3d4``) and nanosecond (``a1b23c4d``)
-timestamps, the "modified" (Kuznetzov) pcap variant (``a1b2cd34``), and pcapng with any number of sections
-(each with its own byte order) and interfaces (per-interface link type, ``if_tsresol`` -- decimal or
-power-of-two -- and ``if_tsoffset``). Enhanced, Simple and the obsolete Packet Blocks yield records; all
-other block types (NRB, ISB, DSB, custom, ...) are skipped.
-
-The file is read in chunks of ``chunk_size`` bytes; the partial record at the end of a chunk is carried
-into the next one, records larger than a chunk are assembled as needed. Memory use is therefore bounded
-by ``chunk_size`` plus the largest record, whatever the file size, and non-seekable sources (pipes,
-``sys.stdin.buffer``, sockets) work.
-
-Corrupt data raises :class:`CaptureFormatError` whose message names the absolute byte offset (and the
-number of the record, if known). A file cut off in the middle of its last record yields every complete
-record first and raises at the end -- or, with ``strict=False``, stops quietly and sets
-``reader.truncated = True``.
-
-Writing
--------
-:class:`PcapWriter` writes classic little-endian pcap (micro- or nanosecond timestamps);
-:func:`write_pcap` is a one-call convenience wrapper.
+Formats: classic pcap (draft-ietf-opsawg-pcap) in both byte orders, micro- and nanosecond magic,
+the "modified" (Kuznetzov) variant with 24-byte record headers; pcapng (draft-ietf-opsawg-pcapng)
+with any number of sections and interfaces.  FCS information: the pcap link-type field's ``P`` bit
+(``0x04000000``) with the FCS length in 16-bit words in bits 28-31 (libpcap ``LT_FCS_LENGTH``);
+pcapng ``if_fcslen`` (option 13) and the per-packet ``epb_flags`` FCS length (bits 5-8, octets).
 """
 
 from __future__ import annotations
@@ -41,44 +12,28 @@ from __future__ import annotations
 import math
 import os
 import struct
-import time
-from collections.abc import Callable, Generator, Iterable, Iterator
-from decimal import Decimal
+from collections.abc import Generator, Iterator
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
-__all__ = [
-    "LINKTYPE_ETHERNET",
-    "CaptureFormatError",
-    "CaptureReader",
-    "PcapWriter",
-    "Record",
-    "open_capture",
-    "write_pcap",
-]
-
-LINKTYPE_ETHERNET = 1
+from plcstack.pcapio.streams import GZIP_DATA_ERRORS, GZIP_MAGIC, open_gzip, probe_size, read_function
 
 #: Records / blocks larger than this are treated as corrupt (guards memory against garbage lengths).
 MAX_RECORD_SIZE = 1 << 28
 
-#: (index, timestamp_s, buf, offset, length, linktype)
-Record = tuple[int, float, bytes, int, int, int]
+#: What plain iteration yields: (index, timestamp_s, buf, offset, captured_length, linktype).
+RecordTuple = tuple[int, float, bytes, int, int, int]
 
 _PCAP_MAGIC_US = 0xA1B2C3D4
 _PCAP_MAGIC_NS = 0xA1B23C4D
 _PCAP_MAGIC_MODIFIED = 0xA1B2CD34  # "Kuznetzov" patched libpcap: 24-byte record headers, microseconds
-_PCAPNG_SHB = 0x0A0D0D0A
-_PCAPNG_BOM = 0x1A2B3C4D
-
-_BT_IDB = 1
-_BT_PB = 2  # obsolete Packet Block
-_BT_SPB = 3
-_BT_EPB = 6
+_PCAP_FCS_PRESENT = 0x04000000  # libpcap LT_FCS_LENGTH_PRESENT
 
 _OPT_ENDOFOPT = 0
 _OPT_IF_TSRESOL = 9
+_OPT_IF_FCSLEN = 13
 _OPT_IF_TSOFFSET = 14
+_OPT_EPB_FLAGS = 2
 
 _READ_STEP_MAX = 1 << 24  # never ask the source for more than this in one read() call
 
@@ -93,23 +48,78 @@ class CaptureFormatError(Exception):
         if offset is not None:
             where.append(f"byte offset {offset}")
         super().__init__(f"{message} ({', '.join(where)})" if where else message)
+        self.reason = message
         self.offset = offset
         self.index = index
+        self.source: str | None = None  # the capture's name, when a caller knows it
+
+
+class PacketRecord(NamedTuple):
+    """One packet record with everything the file says about it (:meth:`CaptureReader.packets`).
+
+    ``time_ns`` is the exact timestamp in integer nanoseconds since the epoch (resolutions finer
+    than 1 ns, or powers of two, are rounded down to the nanosecond); ``length`` the captured
+    length, ``orig_len`` the length on the wire (larger when the snaplen cut the packet);
+    ``fcs_len`` the bytes of frame check sequence at the end of the original frame (0: none or
+    unknown); ``interface`` the pcapng interface id (0 for pcap).
+    """
+
+    number: int  # 1-based record number in the file (Wireshark's frame.number)
+    time_ns: int
+    buf: bytes
+    offset: int
+    length: int
+    orig_len: int
+    linktype: int
+    fcs_len: int
+    interface: int
+
+    @property
+    def data(self) -> bytes:
+        return self.buf[self.offset : self.offset + self.length]
+
+    @property
+    def time(self) -> float:
+        return self.time_ns / 1e9
+
+
+class _Interface(NamedTuple):
+    linktype: int
+    divisor: float  # ticks per second, for the float timestamp
+    tsoffset_s: float
+    snaplen: int
+    ns_mul: int  # time_ns = ticks * ns_mul // ns_div + tsoffset_ns
+    ns_div: int
+    tsoffset_ns: int
+    fcs_len: int
+    digits: int  # decimal digits of the resolution (6 for microseconds)
+
+
+def _resolution(code: int) -> tuple[float, int, int, int]:
+    """pcapng ``if_tsresol`` -> (ticks per second, ns multiplier, ns divisor, decimal digits)."""
+    if code & 0x80:
+        exp = code & 0x7F
+        return float(2**exp), 10**9, 2**exp, math.ceil(exp * math.log10(2))
+    if code <= 9:
+        return float(10**code), 10 ** (9 - code), 1, code
+    return float(10**code), 1, 10 ** (code - 9), code
 
 
 class CaptureReader:
-    """Streaming reader for pcap and pcapng captures; see the module docstring.
+    """Streaming reader for pcap and pcapng captures (plain or gzip-compressed).
 
     ``source`` is a path or a binary file-like object with ``read()`` (it need not be seekable; short
     reads are fine, an empty read or None means end of data). A stream is not closed by :meth:`close`
     unless the reader opened it. The constructor reads the first chunk and parses the file header, so
-    ``format`` is known -- and a non-capture rejected -- right away. Iteration is single-pass.
+    ``format`` is known -- and a non-capture rejected -- right away. Iteration is single-pass: either
+    iterate the reader (fast :data:`RecordTuple`) or :meth:`packets` (:class:`PacketRecord`).
 
-    Attributes: ``format`` ("pcap"/"pcapng"), ``size`` (bytes from the start position to the end of the
-    source, None for pipes), ``bytes_read`` (bytes read from the source so far, updated per chunk),
-    ``truncated`` (the data ended inside a record), ``linktype``/``snaplen`` (pcap file header; for
-    pcapng those of the first interface, once its IDB has been read), ``nanosecond`` and ``version``
-    (pcap only).
+    Attributes: ``format`` ("pcap"/"pcapng"), ``compression`` (None or "gzip"), ``size`` (bytes from
+    the start position to the end of the source, None for pipes), ``bytes_read`` (capture bytes read
+    so far), ``position`` (bytes consumed from the source: differs from ``bytes_read`` for gzip),
+    ``truncated`` (the data ended inside a record), ``linktype``/``snaplen``/``fcs_len`` (pcap file
+    header; for pcapng those of the first interface, once its IDB has been read), ``time_digits``
+    (decimal digits of the finest timestamp resolution seen), ``nanosecond`` and ``version`` (pcap).
 
     ``strict=False`` turns only the "file ends inside a record" error into a quiet stop; corrupt
     data in the middle of the file still raises. Records/blocks claiming more than ``max_record_size``
@@ -122,6 +132,9 @@ class CaptureReader:
     truncated: bool
     linktype: int | None
     snaplen: int | None
+    fcs_len: int
+    time_digits: int
+    compression: str | None
 
     def __init__(
         self,
@@ -141,8 +154,14 @@ class CaptureReader:
         self.size = None
         self.linktype = None
         self.snaplen = None
-        self._gen: Generator[Record, None, None] | None = None
+        self.fcs_len = 0
+        self.time_digits = 6
+        self.compression = None
+        self._gen: Generator[Any, None, None] | None = None
         self._eof = False
+        self._cut_gzip = False
+        self._gzip: Any = None
+        self._replayed: Any = None
         if isinstance(source, (str, bytes, os.PathLike)):
             self._file: BinaryIO | None = open(source, "rb", buffering=0)  # noqa: SIM115
             self._owned = True
@@ -152,9 +171,16 @@ class CaptureReader:
             self._owned = False
             self.name = str(getattr(source, "name", "<stream>"))
         try:
-            self.size = self._probe_size(self._file)
-            self._read: Callable[[int], bytes | None] = self._file.read
+            self.size = probe_size(self._file)
+            self._read = read_function(self._file)
             buf = self._fill(b"", 24)
+            if buf[:2] == GZIP_MAGIC:
+                self._gzip, self._replayed = open_gzip(buf, self._file)
+                self.compression = "gzip"
+                self._read = self._gzip.read1
+                self._eof = False
+                self.bytes_read = 0
+                buf = self._fill(b"", 24)
             self._start(buf)
         except BaseException:
             self.close()
@@ -162,27 +188,13 @@ class CaptureReader:
 
     # -- source handling -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _probe_size(f: BinaryIO) -> int | None:
-        """Bytes from the current position to the end of ``f``, or None if unknown (pipes...)."""
-        try:
-            try:
-                st = os.fstat(f.fileno())
-            except (AttributeError, OSError, ValueError):
-                st = None
-            if st is not None and not (st.st_mode & 0o170000 == 0o100000):  # not a regular file
-                return None
-            if not f.seekable():
-                return None
-            here = f.tell()
-            end = f.seek(0, os.SEEK_END)
-            f.seek(here)
-            return max(end - here, 0)
-        except (AttributeError, OSError, ValueError):
-            return None
+    @property
+    def position(self) -> int:
+        """Bytes consumed from the source (compressed bytes for gzip), for progress reporting."""
+        return self._replayed.consumed if self._replayed is not None else self.bytes_read
 
     def _fill(self, tail: bytes, need: int) -> bytes:
-        """Return ``tail`` + newly read data: at least one ``chunk_size`` read, and more reads until the
+        """Return ``tail`` + newly read data: one read of what is available, and more reads until the
         result holds ``need`` bytes or the source is exhausted (then ``self._eof`` is set)."""
         if self._eof:
             return tail
@@ -193,7 +205,13 @@ class CaptureReader:
         while first or have < need:
             want = self.chunk_size if first else min(max(self.chunk_size, need - have), _READ_STEP_MAX)
             first = False
-            data = read(want)
+            try:
+                data = read(want)
+            except EOFError:  # gzip: the compressed stream ends before its end-of-stream marker
+                self._cut_gzip = True
+                data = b""
+            except GZIP_DATA_ERRORS as exc:
+                raise CaptureFormatError(f"corrupt gzip data: {exc}", self.position) from None
             if not data:
                 self._eof = True
                 break
@@ -207,11 +225,14 @@ class CaptureReader:
     def _start(self, buf: bytes) -> None:
         """Parse the file header in the first chunk; sets ``format`` & co. and arms ``__iter__``."""
         if len(buf) < 4:
-            raise CaptureFormatError(f"not a pcap/pcapng file: only {len(buf)} bytes", 0)
+            what = "empty file" if not buf else f"only {len(buf)} bytes"
+            if self.compression:
+                what = f"the gzip data decompresses to {len(buf)} bytes"
+            raise CaptureFormatError(f"not a pcap/pcapng file: {what}", 0)
         self._first = buf
         if buf[:4] == b"\n\r\r\n":
             self.format = "pcapng"
-            self._pcap_params: tuple[str, int, float] | None = None
+            self._pcap_params: tuple[str, int, float, int] | None = None
             return
         magic = int.from_bytes(buf[:4], "little")
         endian = "<"
@@ -227,38 +248,55 @@ class CaptureReader:
         self.version = (vmaj, vmin)
         self.snaplen = snaplen
         self.linktype = network & 0xFFFF  # the upper bits carry FCS information
+        self.fcs_len = 2 * (network >> 28) if network & _PCAP_FCS_PRESENT else 0
         self.nanosecond = magic == _PCAP_MAGIC_NS
+        self.time_digits = 9 if self.nanosecond else 6
         hdrlen = 24 if magic == _PCAP_MAGIC_MODIFIED else 16
-        self._pcap_params = (endian, hdrlen, 1e9 if self.nanosecond else 1e6)
+        self._pcap_params = (endian, hdrlen, 1e9 if self.nanosecond else 1e6, 1 if self.nanosecond else 1000)
 
     # -- iteration -------------------------------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[Record]:
-        """Single pass: every call returns the same generator of ``(index, ts, buf, off, len, linktype)``."""
+    def __iter__(self) -> Iterator[RecordTuple]:
+        """Single pass: ``(index, ts, buf, off, len, linktype)`` tuples, the fastest way through a file."""
+        return self._generator(False)
+
+    def packets(self) -> Iterator[PacketRecord]:
+        """Single pass: :class:`PacketRecord` per packet (exact time, original length, FCS length)."""
+        return self._generator(True)
+
+    def _generator(self, detail: bool) -> Generator[Any, None, None]:
         if self._gen is None:
             first, self._first = self._first, b""
             if self._pcap_params is None:
-                self._gen = self._iter_pcapng(first)
+                self._gen = self._iter_pcapng(first, detail)
             else:
-                self._gen = self._iter_pcap(first, *self._pcap_params)
+                self._gen = self._iter_pcap(first, *self._pcap_params, detail)
         return self._gen
 
-    def _truncated_at(self, offset: int, index: int, have: int, need: int | None) -> None:
-        """End of data inside a record: raise (strict) or flag the reader as truncated."""
+    def _end_of_data(self, offset: int, index: int, tail: int, need: int | None) -> None:
+        """The source is exhausted: complain about a record or gzip stream cut short (strict)."""
+        if not tail and not self._cut_gzip:
+            return
         self.truncated = True
-        if self.strict:
+        if not self.strict:
+            return
+        if tail:
             what = f"{need}-byte record" if need is not None else "record header"
             raise CaptureFormatError(
-                f"truncated capture: {what} but only {have} bytes left in the file", offset, index
+                f"truncated capture: {what} but only {tail} bytes left in the file", offset, index
             )
+        raise CaptureFormatError("truncated gzip file: the compressed data ends early", offset, index)
 
-    def _iter_pcap(self, buf: bytes, endian: str, hdrlen: int, div: float) -> Generator[Record, None, None]:
+    def _iter_pcap(
+        self, buf: bytes, endian: str, hdrlen: int, div: float, ns_mul: int, detail: bool
+    ) -> Generator[Any, None, None]:
         unpack = struct.Struct(endian + "IIII").unpack_from
-        linktype = self.linktype
+        linktype = self.linktype or 0
+        fcs = self.fcs_len
         max_rec = self.max_record_size
         fill = self._fill
         pos = 24
-        base = 0  # absolute file offset of buf[0]
+        base = 0  # absolute offset of buf[0] in the (decompressed) capture
         index = 0
         while True:
             end = len(buf)
@@ -266,14 +304,19 @@ class CaptureReader:
             need = hdrlen
             # Hot loop: keep it minimal (local variables only, one unpack per record).
             while pos <= lim:
-                sec, frac, incl, _ = unpack(buf, pos)
+                sec, frac, incl, orig = unpack(buf, pos)
                 start = pos + hdrlen
                 nxt = start + incl
                 if nxt > end:
                     need = hdrlen + incl
                     break
                 index += 1
-                yield index, sec + frac / div, buf, start, incl, linktype
+                if detail:
+                    yield PacketRecord(
+                        index, sec * 1_000_000_000 + frac * ns_mul, buf, start, incl, orig, linktype, fcs, 0
+                    )
+                else:
+                    yield index, sec + frac / div, buf, start, incl, linktype
                 pos = nxt
             if need > max_rec:
                 raise CaptureFormatError(
@@ -286,11 +329,10 @@ class CaptureReader:
             pos = 0
             buf = fill(tail, need)
             if len(buf) == len(tail):  # nothing more to read
-                if tail:
-                    self._truncated_at(base, index + 1, len(tail), need if len(tail) >= hdrlen else None)
+                self._end_of_data(base, index + 1, len(tail), need if len(tail) >= hdrlen else None)
                 return
 
-    def _iter_pcapng(self, buf: bytes) -> Generator[Record, None, None]:
+    def _iter_pcapng(self, buf: bytes, detail: bool) -> Generator[Any, None, None]:
         fill = self._fill
         max_rec = self.max_record_size
         pos = 0
@@ -300,9 +342,9 @@ class CaptureReader:
         hdr = struct.Struct("<II").unpack_from  # the file starts with a SHB, which sets the byte order
         epb = struct.Struct("<IIIII").unpack_from
         u32 = struct.Struct("<I").unpack_from
-        # per interface: (linktype, divisor, tsoffset, snaplen). Timestamps are computed in floats:
-        # hi * 2**32 is exact, so (hi * 2**32 + lo) is rounded once, exactly like float((hi << 32) | lo).
-        ifaces: list[tuple[int, float, float, int]] = []
+        # Float timestamps: hi * 2**32 is exact, so (hi * 2**32 + lo) is rounded once, exactly like
+        # float((hi << 32) | lo); exact ones are integer nanoseconds (``detail``).
+        ifaces: list[_Interface] = []
         while True:
             end = len(buf)
             need = 12
@@ -343,7 +385,7 @@ class CaptureReader:
                 if btype == 6:  # Enhanced Packet Block (the hot path: constants inlined on purpose)
                     if blen < 32:
                         raise CaptureFormatError(f"corrupt EPB: block length {blen}", base + pos, index + 1)
-                    iface, hi, lo, cap, _ = epb(buf, pos + 8)
+                    iface, hi, lo, cap, orig = epb(buf, pos + 8)
                     if cap > blen - 32:
                         raise CaptureFormatError(
                             f"corrupt EPB: captured length {cap} exceeds block length {blen}",
@@ -351,35 +393,48 @@ class CaptureReader:
                             index + 1,
                         )
                     try:
-                        lt, div, toff, _ = ifaces[iface]
+                        lt, div, toff, _, mul, dv, toff_ns, fcs, _ = ifaces[iface]
                     except IndexError:
                         raise CaptureFormatError(
                             f"EPB for undefined interface {iface}", base + pos, index + 1
                         ) from None
                     index += 1
-                    yield index, (hi * 4294967296.0 + lo) / div + toff, buf, pos + 28, cap, lt
+                    if detail:
+                        opts = pos + 28 + ((cap + 3) & ~3)
+                        if opts < nxt - 4:
+                            fcs = _epb_fcs_len(buf, opts, nxt - 4, endian, fcs)
+                        t_ns = ((hi << 32) | lo) * mul // dv + toff_ns
+                        yield PacketRecord(index, t_ns, buf, pos + 28, cap, orig, lt, fcs, iface)
+                    else:
+                        yield index, (hi * 4294967296.0 + lo) / div + toff, buf, pos + 28, cap, lt
                 elif btype == 1:  # Interface Description Block
                     ifaces.append(self._parse_idb(buf, pos, blen, endian, base, index))
                     if self.linktype is None:
-                        self.linktype, self.snaplen = ifaces[0][0], ifaces[0][3]
-                elif btype == 3:  # Simple Packet Block
+                        self.linktype, self.snaplen, self.fcs_len = (
+                            ifaces[0].linktype, ifaces[0].snaplen, ifaces[0].fcs_len)
+                    self.time_digits = max(self.time_digits, ifaces[-1].digits)
+                elif btype == 3:  # Simple Packet Block: no timestamp
                     if blen < 16:
                         raise CaptureFormatError(f"corrupt SPB: block length {blen}", base + pos, index + 1)
                     if not ifaces:
                         raise CaptureFormatError("SPB without interface 0", base + pos, index + 1)
-                    lt, _, _, snap = ifaces[0]
-                    cap = min(u32(buf, pos + 8)[0], blen - 16)
-                    if snap:
-                        cap = min(cap, snap)
+                    itf = ifaces[0]
+                    orig = u32(buf, pos + 8)[0]
+                    cap = min(orig, blen - 16)
+                    if itf.snaplen:
+                        cap = min(cap, itf.snaplen)
                     index += 1
-                    yield index, 0.0, buf, pos + 12, cap, lt
+                    if detail:
+                        yield PacketRecord(index, 0, buf, pos + 12, cap, orig, itf.linktype, itf.fcs_len, 0)
+                    else:
+                        yield index, 0.0, buf, pos + 12, cap, itf.linktype
                 elif btype == 2:  # (obsolete) Packet Block
                     if blen < 32:
                         raise CaptureFormatError(
                             f"corrupt Packet Block: length {blen}", base + pos, index + 1
                         )
                     iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
-                    _, hi, lo, cap, _ = epb(buf, pos + 8)
+                    _, hi, lo, cap, orig = epb(buf, pos + 8)
                     if cap > blen - 32:
                         raise CaptureFormatError(
                             f"corrupt Packet Block: captured length {cap} exceeds block length {blen}",
@@ -390,9 +445,15 @@ class CaptureReader:
                         raise CaptureFormatError(
                             f"Packet Block for undefined interface {iface}", base + pos, index + 1
                         )
-                    lt, div, toff, _ = ifaces[iface]
+                    itf = ifaces[iface]
                     index += 1
-                    yield index, (hi * 4294967296.0 + lo) / div + toff, buf, pos + 28, cap, lt
+                    if detail:
+                        t_ns = ((hi << 32) | lo) * itf.ns_mul // itf.ns_div + itf.tsoffset_ns
+                        yield PacketRecord(index, t_ns, buf, pos + 28, cap, orig, itf.linktype, itf.fcs_len,
+                                           iface)
+                    else:
+                        yield (index, (hi * 4294967296.0 + lo) / itf.divisor + itf.tsoffset_s, buf,
+                               pos + 28, cap, itf.linktype)
                 elif btype == 0x0A0D0D0A and blen < 28:
                     raise CaptureFormatError(
                         f"corrupt Section Header Block: length {blen}", base + pos, index + 1
@@ -404,38 +465,27 @@ class CaptureReader:
             pos = 0
             buf = fill(tail, need)
             if len(buf) == len(tail):
-                if tail:
-                    self._truncated_at(base, index + 1, len(tail), need if len(tail) >= 12 else None)
+                self._end_of_data(base, index + 1, len(tail), need if len(tail) >= 12 else None)
                 return
 
     @staticmethod
-    def _parse_idb(
-        buf: bytes, pos: int, blen: int, endian: str, base: int, index: int
-    ) -> tuple[int, float, float, int]:
+    def _parse_idb(buf: bytes, pos: int, blen: int, endian: str, base: int, index: int) -> _Interface:
         if blen < 20:
             raise CaptureFormatError(
                 f"corrupt Interface Description Block: length {blen}", base + pos, index + 1
             )
         linktype, _, snaplen = struct.unpack_from(endian + "HHI", buf, pos + 8)
-        div = 1e6
-        tsoffset = 0.0
-        p = pos + 16
-        stop = pos + blen - 4
-        opt = struct.Struct(endian + "HH").unpack_from
-        while p + 4 <= stop:
-            code, olen = opt(buf, p)
-            if code == _OPT_ENDOFOPT:
-                break
-            value = p + 4
-            p = value + ((olen + 3) & ~3)
-            if value + olen > stop:  # malformed option list: ignore the rest, like lenient readers do
-                break
+        div, ns_mul, ns_div, digits = _resolution(6)
+        tsoffset = 0
+        fcs = 0
+        for code, value, olen in _options(buf, pos + 16, pos + blen - 4, endian):
             if code == _OPT_IF_TSRESOL and olen >= 1:
-                res = buf[value]
-                div = float(2 ** (res & 0x7F)) if res & 0x80 else float(10**res)
+                div, ns_mul, ns_div, digits = _resolution(buf[value])
             elif code == _OPT_IF_TSOFFSET and olen >= 8:
-                tsoffset = float(struct.unpack_from(endian + "q", buf, value)[0])
-        return linktype, div, tsoffset, snaplen
+                tsoffset = struct.unpack_from(endian + "q", buf, value)[0]
+            elif code == _OPT_IF_FCSLEN and olen >= 1:
+                fcs = _fcs_bytes(buf[value])
+        return _Interface(linktype, div, float(tsoffset), snaplen, ns_mul, ns_div, tsoffset * 10**9, fcs, digits)
 
     # -- lifetime --------------------------------------------------------------------------------------
 
@@ -445,6 +495,9 @@ class CaptureReader:
             gen.close()
         self._gen = _empty()
         self._first = b""
+        gz, self._gzip = self._gzip, None
+        if gz is not None:
+            gz.close()
         f, self._file = self._file, None
         if f is not None and self._owned:
             f.close()
@@ -461,101 +514,41 @@ class CaptureReader:
         return f"<CaptureReader {self.name!r} format={getattr(self, 'format', '?')} read={self.bytes_read}>"
 
 
-def _empty() -> Generator[Record, None, None]:
+def _options(buf: bytes, p: int, stop: int, endian: str) -> Iterator[tuple[int, int, int]]:
+    """(code, value offset, value length) of a pcapng option list; a malformed list ends quietly."""
+    opt = struct.Struct(endian + "HH").unpack_from
+    while p + 4 <= stop:
+        code, olen = opt(buf, p)
+        if code == _OPT_ENDOFOPT:
+            return
+        value = p + 4
+        p = value + ((olen + 3) & ~3)
+        if value + olen > stop:  # malformed option list: ignore the rest, like lenient readers do
+            return
+        yield code, value, olen
+
+
+def _fcs_bytes(value: int) -> int:
+    """``if_fcslen`` in bytes. The pcapng drafts say bits, Wireshark writes and reads bytes: both
+    spellings of the real FCS sizes (2 or 4 bytes, 16 or 32 bits) are accepted."""
+    if value in (16, 32):
+        return value // 8
+    return value if value in (2, 4) else 0
+
+
+def _epb_fcs_len(buf: bytes, p: int, stop: int, endian: str, default: int) -> int:
+    for code, value, olen in _options(buf, p, stop, endian):
+        if code == _OPT_EPB_FLAGS and olen >= 4:
+            fcs = (struct.unpack_from(endian + "I", buf, value)[0] >> 5) & 0x0F
+            return fcs or default
+    return default
+
+
+def _empty() -> Generator[Any, None, None]:
     yield from ()
 
 
 def open_capture(path: str | os.PathLike[str] | BinaryIO, **kwargs: Any) -> CaptureReader:
-    """Open a pcap or pcapng capture (path or binary stream); keyword arguments go to CaptureReader."""
+    """Open a pcap or pcapng capture (path or binary stream, gzip or not); keyword arguments go to
+    :class:`CaptureReader`."""
     return CaptureReader(path, **kwargs)
-
-
-class PcapWriter:
-    """Writes classic pcap (little endian, version 2.4) with micro- or nanosecond timestamps.
-
-    ``dest`` is a path (created/truncated, closed by :meth:`close`) or a binary stream (flushed but not
-    closed). Frames longer than ``snaplen`` are truncated, keeping the original length in the header.
-    """
-
-    def __init__(
-        self,
-        dest: str | os.PathLike[str] | BinaryIO,
-        *,
-        linktype: int = LINKTYPE_ETHERNET,
-        snaplen: int = 65535,
-        nano: bool = False,
-    ) -> None:
-        if isinstance(dest, (str, bytes, os.PathLike)):
-            self._file: BinaryIO | None = open(dest, "wb")  # noqa: SIM115
-            self._owned = True
-        else:
-            self._file = dest
-            self._owned = False
-        self.linktype = linktype
-        self.snaplen = snaplen
-        self.nano = nano
-        self.count = 0
-        self._units = 1_000_000_000 if nano else 1_000_000
-        self._rec = struct.Struct("<IIII").pack
-        self._write = self._file.write
-        magic = _PCAP_MAGIC_NS if nano else _PCAP_MAGIC_US
-        self._write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
-
-    def write(
-        self, frame: bytes | bytearray | memoryview, timestamp_s: float | Decimal | None = None
-    ) -> None:
-        """Append one record; ``timestamp_s`` defaults to ``time.time()``. A float carries ~0.24 us of
-        precision for present-day dates; pass a ``Decimal`` for exact nanosecond timestamps."""
-        if timestamp_s is None:
-            timestamp_s = time.time()
-        units = self._units
-        sec = math.floor(timestamp_s)
-        frac = round((timestamp_s - sec) * units)
-        if frac >= units:
-            sec += 1
-            frac -= units
-        if not 0 <= sec <= 0xFFFFFFFF:
-            raise ValueError(f"timestamp {timestamp_s!r} out of range for pcap")
-        orig = len(frame)
-        if orig > self.snaplen:
-            frame = frame[: self.snaplen]
-        write = self._write
-        write(self._rec(sec, frac, len(frame), orig))
-        write(frame)
-        self.count += 1
-
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-    def close(self) -> None:
-        f, self._file = self._file, None
-        if f is None:
-            return
-        if self._owned:
-            f.close()
-        else:
-            f.flush()
-
-    def __enter__(self) -> PcapWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-def write_pcap(
-    path: str | os.PathLike[str] | BinaryIO,
-    frames: Iterable[tuple[float, bytes]],
-    *,
-    linktype: int = LINKTYPE_ETHERNET,
-    snaplen: int = 65535,
-    nano: bool = False,
-) -> int:
-    """Write ``(timestamp_s, frame)`` pairs to a classic pcap file; returns the number of records."""
-    with PcapWriter(path, linktype=linktype, snaplen=snaplen, nano=nano) as w:
-        for ts, frame in frames:
-            w.write(frame, ts)
-        return w.count

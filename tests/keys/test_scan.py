@@ -1,11 +1,12 @@
-"""Capture scan: remote provisioning chain (DAK -> NMK -> NEK) decrypted from what the capture discloses."""
+"""plcstack.keys.scan: a remote provisioning chain (DAK -> NMK -> NEK) decrypted from what the capture discloses."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from plcstack.codec import encode_frame, make_frame
-from plcstack.keys.constants import KeyType, Peks, ProtocolId
+from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.keys.derive import dak_from_password, mac_default_password, nid_from_nmk
 from plcstack.keys.protocol import get_key_cnf, get_key_req, set_key_req, wrap
 from plcstack.keys.scan import CandidateKey, default_password_of_nid, scan_capture
@@ -16,6 +17,7 @@ HOST = "02:00:00:00:00:aa"
 STA = "00:b0:52:12:34:56"  # its label password is the MAC-derived default (mac2pw -m)
 NMK = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
 NEK = bytes.fromhex("F0E1D2C3B4A5968778695A4B3C2D1E0F")
+RNG = random.Random(13).randbytes
 
 
 def chain_capture(path: Path) -> None:
@@ -23,13 +25,13 @@ def chain_capture(path: Path) -> None:
     nid = nid_from_nmk(NMK)
     # 1. the host provisions the station with the NMK, wrapped with the station's DAK (PID 2)
     set_key = make_frame(STA, HOST, set_key_req(KeyType.NMK, NMK, nid=nid, pid=ProtocolId.PROVISION_NMK_DAK,
-                                                prn=0x1234, pmn=1))
-    f1 = make_frame(STA, HOST, wrap(set_key, dak, peks=Peks.DAK, pid=2, prn=0x1234, pmn=1))
+                                                prn=0x1234, pmn=1, random_bytes=RNG))
+    f1 = make_frame(STA, HOST, wrap(set_key, dak, peks=Peks.DAK, pid=2, prn=0x1234, pmn=1, random_bytes=RNG))
     # 2. later the station fetches the NEK, wrapped with the NMK (PID 0); the CNF comes first on purpose
-    req = get_key_req(KeyType.NEK, nid, prn=0x4321, pmn=1)
-    f2 = make_frame(HOST, STA, wrap(make_frame(HOST, STA, get_key_cnf(req, NEK, eks=2)), NMK, pid=0, prn=0x4321,
-                                    pmn=0xFF))
-    f3 = make_frame(STA, HOST, wrap(make_frame(STA, HOST, req), NMK, pid=0, prn=0x4321, pmn=1))
+    req = get_key_req(KeyType.NEK, nid, prn=0x4321, pmn=1, random_bytes=RNG)
+    f2 = make_frame(HOST, STA, wrap(make_frame(HOST, STA, get_key_cnf(req, NEK, eks=2, random_bytes=RNG)), NMK,
+                                    pid=0, prn=0x4321, pmn=0xFF, random_bytes=RNG))
+    f3 = make_frame(STA, HOST, wrap(make_frame(STA, HOST, req), NMK, pid=0, prn=0x4321, pmn=1, random_bytes=RNG))
     write_pcap(path, [(1.0, encode_frame(f2)), (2.0, encode_frame(f1)), (3.0, encode_frame(f3))])
 
 

@@ -1,16 +1,16 @@
-"""The capture decoder and `plcstack decode` on generated and real captures."""
+"""plcstack.capture.decoder on generated and real captures: records, counts, filters, reassembly."""
 
 from __future__ import annotations
 
 import json
 
-from plcstack.capture import CaptureDecoder, count_decoded
+from plcstack.capture import CaptureDecoder, count_decoded, record_json
+from plcstack.capture.chunks import read_headers
 from plcstack.cli import main
-from plcstack.codec import make_frame
+from plcstack.codec import encode_frame, format_mac, make_frame
 from plcstack.codec import messages as m
-from plcstack.codec.batch import read_headers
 from plcstack.codec.fragment import fragment
-from plcstack.pcapio import write_pcap
+from plcstack.pcapio import PcapWriter, write_pcap
 from plcstack.samples import realistic_mix
 
 
@@ -104,3 +104,79 @@ def test_homeplug_1_0_frames(tmp_path, capsys):
     obj = json.loads(capsys.readouterr().out.splitlines()[0])
     assert obj["name"] == "HP1.0 REQUEST_PARAMETERS_AND_STATISTICS+SET_NETWORK_ENCRYPTION_KEY"
     assert obj["fields"]["entries"][1]["data"] == "00" * 9
+
+
+# ------------------------------------------------------------------ times, filters, errors, reassembly
+
+
+def _slac(i: int) -> bytes:
+    return encode_frame(make_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01",
+                                   m.CM_SLAC_PARM_REQ(run_id=bytes([i]) * 8)))
+
+
+def test_times_are_exact_and_relative_to_the_first_packet_of_the_file(tmp_path):
+    other = b"\xff" * 12 + b"\x08\x00" + bytes(46)
+    path = tmp_path / "t.pcap"
+    with PcapWriter(path, nano=True) as w:
+        w.write(other, time_ns=1_700_000_000_123_456_789)
+        w.write(_slac(1), time_ns=1_700_000_000_623_456_790)
+        w.write(other, time_ns=1_700_000_001_000_000_000)
+        w.write(_slac(2), time_ns=1_700_000_001_000_000_001)
+    recs = list(CaptureDecoder(path, types="CM_SLAC_PARM"))
+    assert [r.index for r in recs] == [2, 4]
+    assert [r.time_ns for r in recs] == [1_700_000_000_623_456_790, 1_700_000_001_000_000_001]
+    assert [r.rel_ns for r in recs] == [500_000_001, 876_543_212]  # the first packet is not HomePlug
+    assert [r.delta_ns for r in recs] == [500_000_001, 1]  # since the previous captured packet
+    assert [r.delta_shown_ns for r in recs] == [0, 376_543_211]
+    obj = record_json(recs[1])
+    assert obj["time"] == "1700000001.000000001" and obj["time_ns"] == 1_700_000_001_000_000_001
+    assert obj["time_relative"] == "0.876543212"
+
+
+def test_filters_are_counted_as_filtered(tmp_path):
+    path = _write(tmp_path, realistic_mix(300, seed=4))
+    everything = list(CaptureDecoder(path))
+    n_all = len(everything)
+    mac = everything[0].frame.src
+    for kw in ({"types": "SLAC"}, {"src": format_mac(mac)}, {"dst": "ff:ff:ff:ff:ff:ff"}, {"display_filter": "mmtype >= 0xa000"},
+               {"types": ["CM", "VS"], "display_filter": "not name contains \"SLAC\""}):
+        dec = CaptureDecoder(path, **kw)
+        shown = list(dec)
+        assert 0 < len(shown) < n_all, kw
+        assert dec.stats.homeplug == n_all and dec.stats.filtered == n_all - len(shown)
+        assert sum(dec.stats.by_type.values()) == len(shown)
+    assert all(r.frame.src == mac for r in CaptureDecoder(path, src=format_mac(mac).upper()))
+
+
+def test_error_records_keep_what_is_known(tmp_path):
+    tagged = encode_frame(make_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01",
+                                     m.CM_SLAC_PARM_REQ(run_id=bytes(8)), vlan=0x2005))
+    bad = bytearray(tagged)
+    bad[18] = 0x08  # MMV 0x08: a bit error on an SPI link
+    path = _write(tmp_path, [(1.0, bytes(bad))])
+    (rec,) = list(CaptureDecoder(path))
+    assert rec.kind == "error" and rec.error.field == "mmv"
+    obj = record_json(rec)
+    assert obj["vlan"] == [{"tpid": 0x8100, "id": 5, "pcp": 1, "dei": 0}] and obj["mmv"] == 8
+    assert obj["mmtype"] == 0x6064 and obj["src"] == "02:00:00:00:00:01" and obj["error_field"] == "mmv"
+    assert obj["error_offset"] == 18 and "MMV" in obj["error"]
+
+
+def test_incomplete_reassemblies_are_reported(tmp_path):
+    msg = m.VS_RD_MEM_CNF(length=3500, data=bytes(3500))
+    wires = fragment(make_frame("00:b0:52:00:00:01", "02:00:00:00:00:01", msg, mmv=1), fmsn=7)
+    path = _write(tmp_path, [(0.0, wires[0]), (0.1, wires[1])])  # the last fragment never comes
+    dec = CaptureDecoder(path)
+    recs = list(dec)
+    assert [r.kind for r in recs] == ["fragment", "fragment"] and all(r.reassembled is None for r in recs)
+    assert dec.stats.incomplete == 1 and dec.stats.incomplete_details[0]["reason"] == "end of input"
+    assert dec.stats.incomplete_details[0]["frames"] == [1, 2]
+    assert "got fragments 1,2 of 3" in dec.incomplete_lines[0]
+
+
+def test_a_60_byte_frame_with_a_fragment_looking_fmi_is_decoded_whole(tmp_path):
+    wire = bytearray(_slac(3))
+    wire[17] = 0x20  # FMI octets 20 00: "fragment 1 of 3" on a 60-byte frame
+    path = _write(tmp_path, [(0.0, bytes(wire))])
+    (rec,) = list(CaptureDecoder(path))
+    assert rec.kind == "message" and rec.frame.message.run_id == bytes([3]) * 8 and rec.frame.fmi_anomaly

@@ -1,13 +1,15 @@
-"""CM_SET_KEY / CM_GET_KEY builders and CM_ENCRYPTED_PAYLOAD wrap/unwrap on codec messages."""
+"""plcstack.keys.protocol: CM_SET_KEY / CM_GET_KEY builders and CM_ENCRYPTED_PAYLOAD wrap/unwrap."""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
 
 from plcstack.codec import decode_frame, encode_frame, make_frame, messages
-from plcstack.keys.constants import KeyType, Peks, ProtocolId
+from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.keys.derive import nid_from_nmk, nmk_from_password
 from plcstack.keys.errors import AuthenticationError
 from plcstack.keys.protocol import (
@@ -28,12 +30,14 @@ from plcstack.keys.protocol import (
     unwrap_frame,
     wrap,
 )
+from plcstack.keys.rng import system_random_bytes
 from plcstack.keys.secret import Secret
 
 NMK = bytes.fromhex("B59319D7E8157BA001B018669CCEE30D")  # HomePlugAV0123
 PEV = "02:00:00:00:00:01"
 EVSE = "02:00:00:00:00:02"
-ABB = Path("/work/shared/captures/third-party/iso15118-simulator-rs__ABB-Normal.pcapng")
+RNG = system_random_bytes
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def mmentry(frame_bytes: bytes) -> bytes:
@@ -59,10 +63,10 @@ def test_alpitronic_set_key_req_discloses_nmk() -> None:
 
 def test_set_key_exchange() -> None:
     req = set_key_req(KeyType.NMK, NMK, nid=nid_from_nmk(NMK, 1), pid=ProtocolId.PROVISION_NMK_DAK, prn=0x372D,
-                      pmn=1)
+                      pmn=1, random_bytes=RNG)
     req2 = decode_frame(encode_frame(make_frame(EVSE, PEV, req))).message
     assert req2 == req and req.my_nonce != bytes(4)
-    cnf = set_key_cnf(req2, result=0)
+    cnf = set_key_cnf(req2, result=0, random_bytes=RNG)
     check_set_key_cnf(req, cnf)
     assert cnf.your_nonce == req.my_nonce and cnf.pmn == 0xFF and set_key_succeeded(cnf, qca_polarity=False)
     assert set_key_succeeded(cnf._replace(result=1)) and not set_key_succeeded(cnf, qca_polarity=True)
@@ -70,75 +74,92 @@ def test_set_key_exchange() -> None:
         check_set_key_cnf(req, cnf._replace(your_nonce=b"\x01\x02\x03\x04"))
     with pytest.raises(ProtocolError):
         check_set_key_cnf(req, cnf._replace(prn=1))
-    nonce_only = set_key_req(KeyType.NONCE_ONLY, None, nid=bytes(7))
+    nonce_only = set_key_req(KeyType.NONCE_ONLY, None, nid=bytes(7), random_bytes=RNG)
     assert decode_frame(encode_frame(make_frame(EVSE, PEV, nonce_only))).message.new_key is None
 
 
 def test_get_key_exchange_wrapped_in_encrypted_payload() -> None:
-    run = ProtocolRun(ProtocolId.AUTH_REQUEST)
+    run = ProtocolRun.start(ProtocolId.AUTH_REQUEST, RNG)
     nid = nid_from_nmk(NMK)
-    req = get_key_req(KeyType.NEK, nid, prn=run.prn, pmn=run.next_pmn())
-    ind = wrap(make_frame(EVSE, PEV, req), Secret(NMK), peks=Peks.NMK, pid=run.pid, prn=run.prn, pmn=run.pmn)
+    req = get_key_req(KeyType.NEK, nid, prn=run.prn, pmn=run.next_pmn(), random_bytes=RNG)
+    ind = wrap(make_frame(EVSE, PEV, req), Secret(NMK), peks=Peks.NMK, pid=run.pid, prn=run.prn, pmn=run.pmn,
+               random_bytes=RNG)
     on_wire = decode_frame(encode_frame(make_frame(EVSE, PEV, ind)))
     inner = unwrap_frame(on_wire.message, KeySet(nmk=Secret(NMK)))
     assert inner.name == "CM_GET_KEY.REQ" and inner.message == req
     nek = Secret(bytes(range(16)))
-    cnf = get_key_cnf(inner.message, nek, eks=3)
+    cnf = get_key_cnf(inner.message, nek, eks=3, random_bytes=RNG)
     check_get_key_cnf(req, cnf)
-    reply = wrap(make_frame(PEV, EVSE, cnf), NMK, pid=run.pid, prn=run.prn, pmn=run.next_pmn(last=True))
+    reply = wrap(make_frame(PEV, EVSE, cnf), NMK, pid=run.pid, prn=run.prn, pmn=run.next_pmn(last=True),
+                 random_bytes=RNG)
     got = unwrap_frame(reply, NMK).message
     (found,) = disclosed_keys(got)
     assert found.key == nek and found.eks == 3 and found.key_type is KeyType.NEK
-    refused = get_key_cnf(req, None, result=1)
+    refused = get_key_cnf(req, None, result=1, my_nonce=b"\x01\x02\x03\x04")
     assert disclosed_keys(refused) == [] and refused.eks == 0x0F
 
 
 def test_wrong_key_and_missing_key() -> None:
-    ind = wrap(make_frame(EVSE, PEV, get_key_req(KeyType.NEK, bytes(7))), NMK, pid=0, prn=1, pmn=1)
+    ind = wrap(make_frame(EVSE, PEV, get_key_req(KeyType.NEK, bytes(7), random_bytes=RNG)), NMK, pid=0, prn=1,
+               pmn=1, random_bytes=RNG)
     with pytest.raises(AuthenticationError):
         unwrap_frame(ind, nmk_from_password("HomePlugAV"))
     with pytest.raises(MissingKeyError):
         unwrap_frame(ind, KeySet(dak=Secret(NMK)))
     inner = encode_frame(make_frame(EVSE, PEV, slac_set_key_req(NMK)))
-    dak_ind = wrap(inner, NMK, peks=Peks.DAK, pid=2, prn=1, pmn=1)
+    dak_ind = wrap(inner, NMK, peks=Peks.DAK, pid=2, prn=1, pmn=1, random_bytes=RNG)
     assert unwrap_frame(dak_ind, KeySet(dak=Secret(NMK))).name == "CM_SET_KEY.REQ"
 
 
-def test_vectors_section_2_through_codec() -> None:
-    prefix = bytes.fromhex("0005022D3703FEDCBA9876543210FEDCBA98765432103900")
-    ct = bytes.fromhex(
-        "A9A887CA49530931BB7360AD22B284619EAFB1078A318564A90BD1D3E629B7BD008A626840B13DBDDC3E26E512331F9E"
-        "67CC44187681F653D0DBE18FBB0ED9DF095CC6B89F21657B203ED6593635663C"
-    )
-    wire = bytes.fromhex("003132333435004647484950") + bytes.fromhex("88E1010660" + "0000") + prefix + ct
+def test_encrypted_payload_vector_through_codec() -> None:
+    v = json.loads((DATA / "keys" / "encrypted-payload.json").read_text())["vectors"][0]
+    mmentry = bytes.fromhex(v["clear_header"] + v["ciphertext"])
+    wire = bytes.fromhex("003132333435004647484950") + bytes.fromhex("88E1010660" + "0000") + mmentry
     frame = decode_frame(wire)
-    assert frame.name == "CM_ENCRYPTED_PAYLOAD.IND" and payload_mmentry(frame.message) == prefix + ct
-    inner = unwrap_frame(frame.message, KeySet(dak=Secret(bytes.fromhex("EE7F5788E2A021C999469AC52AF30A06"))))
+    assert frame.name == "CM_ENCRYPTED_PAYLOAD.IND" and payload_mmentry(frame.message) == mmentry
+    inner = unwrap_frame(frame.message, KeySet(dak=Secret(bytes.fromhex(v["dak"]))))
     assert inner.name == "CM_SET_KEY.REQ"
     assert inner.message.new_key == NMK and inner.message.nid.hex().upper() == "026BCBA5354E18"
 
 
-@pytest.mark.skipif(not ABB.exists(), reason=f"{ABB} not available")
-def test_abb_capture_decrypts_with_nmk_from_slac_match() -> None:
-    from plcstack.capture import iter_decoded
-
-    records = [r for r in iter_decoded(ABB) if r.frame is not None]
-    (match,) = [r for r in records if r.frame.name == "CM_SLAC_MATCH.CNF"]
-    (nmk,) = disclosed_keys(match.frame.message)
-    payloads = [r for r in records if r.frame.name == "CM_ENCRYPTED_PAYLOAD.IND"]
-    assert [r.index for r in payloads] == [25, 26]
-    inner = [unwrap_frame(r.frame.message, KeySet(nmk=nmk.key)) for r in payloads]
-    assert [f.name for f in inner] == ["CM_GET_KEY.REQ", "CM_GET_KEY.CNF"]
-    req, cnf = inner[0].message, inner[1].message
-    assert req.requested_key_type == KeyType.NEK and req.nid == match.frame.message.nid
+def test_abb_frames_decrypt_with_nmk_from_slac_match() -> None:
+    # tests/data/vectors/iso15118-simulator-rs.json: frames 20, 25 and 26 of a real ABB charging session
+    doc = json.loads((DATA / "vectors" / "iso15118-simulator-rs.json").read_text())
+    frames = {v["id"]: decode_frame(bytes.fromhex(v["hex"])) for v in doc["vectors"]}
+    (nmk,) = disclosed_keys(frames["abb-cm-slac-match-cnf"].message)
+    assert nmk.key_type is KeyType.NMK and nmk.nid == frames["abb-cm-slac-match-cnf"].message.nid
+    req_ind = frames["abb-cm-encrypted-payload-ind-get-key-req"].message
+    cnf_ind = frames["abb-cm-encrypted-payload-ind-get-key-cnf"].message
+    req, cnf = (unwrap_frame(m, KeySet(nmk=nmk.key)).message for m in (req_ind, cnf_ind))
+    assert type(req).__name__ == "CM_GET_KEY_REQ" and type(cnf).__name__ == "CM_GET_KEY_CNF"
+    assert req.requested_key_type == KeyType.NEK and req.nid == nmk.nid
     check_get_key_cnf(req, cnf)
     (nek,) = disclosed_keys(cnf)
     assert nek.key_type is KeyType.NEK and nek.eks == 5 and len(nek.key) == 16
     with pytest.raises(AuthenticationError):
-        unwrap_frame(payloads[0].frame.message, nmk_from_password("HomePlugAV"))
+        unwrap_frame(req_ind, nmk_from_password("HomePlugAV"))
 
 
 def test_vs_set_key_discloses_both() -> None:
     msg = messages.VS_SET_KEY_REQ(eks=1, nmk=NMK, peks=0, rda=bytes(6), dak=bytes(range(1, 17)))
     kinds = [k.key_type for k in disclosed_keys(msg)]
     assert kinds == [KeyType.NMK, KeyType.DAK]
+
+
+def test_builders_take_their_randomness() -> None:
+    def run(seed: int) -> list[bytes]:
+        rng = random.Random(seed).randbytes
+        req = get_key_req(KeyType.NEK, nid_from_nmk(NMK), random_bytes=rng)
+        cnf = get_key_cnf(req, NMK, random_bytes=rng)
+        ind = wrap(make_frame(EVSE, PEV, req), NMK, pid=0, prn=req.prn, pmn=1, random_bytes=rng)
+        return [req.my_nonce, req.prn.to_bytes(2, "little"), cnf.my_nonce, ind.iv, ind.encrypted]
+
+    assert run(1) == run(1) and run(1) != run(2)  # a seeded emulator gets the same frames every run
+    assert ProtocolRun.start(0, random.Random(3).randbytes) == ProtocolRun.start(0, random.Random(3).randbytes)
+    with pytest.raises(TypeError, match="random_bytes"):
+        get_key_req(KeyType.NEK, bytes(7))  # no hidden default source
+    with pytest.raises(TypeError, match="random_bytes"):
+        set_key_req(KeyType.NMK, NMK, nid=bytes(7))
+    zeros_then_ones = iter([bytes(4), b"\x01" * 4])
+    assert set_key_req(KeyType.NMK, NMK, nid=bytes(7), random_bytes=lambda n: next(zeros_then_ones)).my_nonce \
+        == b"\x01" * 4  # a zero nonce means "none": drawn again

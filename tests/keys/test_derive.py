@@ -1,9 +1,11 @@
-"""Key derivation: published vectors, and bit-exact agreement with the real open-plc-utils ``hpavkey``."""
+"""plcstack.keys.derive: published known answers, and bit-exact agreement with the real open-plc-utils ``hpavkey``."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,53 +36,39 @@ _skip_without_hpavkey = pytest.mark.skipif(
 def needs_hpavkey(test: Any) -> Any:
     return pytest.mark.realtools(_skip_without_hpavkey(test))
 
-# (password, NMK, DAK, NID level 0, NID level 1) - real-clients.md section 1, vectors.md section 1
-PUBLISHED = [
-    ("HomePlugAV", "50D3E4933F855B7040784DF815AA8DB7", "689F074B8B0275A2710B0B5779AD1630", "B0F2E695666B03",
-     "B0F2E695666B13"),
-    ("HomePlugAV0123", "B59319D7E8157BA001B018669CCEE30D", "F084B4E8F6069FF1300C9BDB812367FF", "026BCBA5354E08",
-     "026BCBA5354E18"),
-]
-PUBLISHED_NMK = {
-    "The quick brown fox jumped over the lazy dog.": "56F3C7F539D4F8F5EEC00E63F11A8DEC",
-    "-HomePlugAV": "80B74B14E92A739AD41ACDC377451D1B",
-    "-HomePlugAV123": "1A46BDE6F75209292FDFC4CCE4D19B4E",
-    "01234567890123456789": "F2B0C7F6C355981EBDD484FF49957420",
-    "abcdefghijklmnopqrstuvwxyz": "54CB8AB1235896E45E6B643C7BF11ADB",
-    "~!@#$%^&*()_-`{}[]\":;'\\|<>./?": "1671D61F305E81BAF000D58AF09888D5",
-}
-PUBLISHED_NID = {  # raw NMKs seen on the wire (Alpitronic, Compleo, scapy tests)
-    "9ED1F8A5B566E83DC4F1700E4A89AFEC": "B468ACE9FF5603",
-    "C0E93E076FE0EA3850F88AC39B87DC2F": "4C53A6137FD300",
-    "C8A074AD04537CB54B88B62D49B35B51": "27CFE35F01E50A",
-    "3634C5DF2E6E4F7D7205F58D392953C0": "96466059BFF805",
-}
+# published known answers with their sources: tests/data/keys/key-derivation.json (docs/keys.md)
+VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "keys" / "key-derivation.json").read_text())
+PASSWORDS = VECTORS["passwords"]
 
 
-@pytest.mark.parametrize(("password", "nmk", "dak", "nid0", "nid1"), PUBLISHED)
-def test_published_vectors(password: str, nmk: str, dak: str, nid0: str, nid1: str) -> None:
+@pytest.mark.parametrize("vector", PASSWORDS, ids=[v["password"] for v in PASSWORDS])
+def test_published_passwords(vector: dict[str, Any]) -> None:
+    password, nmk = vector["password"], vector["nmk"]
+    assert vector["sources"]
     assert format_key(nmk_from_password(password)) == nmk
-    assert format_key(dak_from_password(password)) == dak
-    assert format_key(nid_from_nmk(bytes.fromhex(nmk), 0)) == nid0
-    assert format_key(nid_from_password(password, 1)) == nid1
-    assert nid_security_level(bytes.fromhex(nid1)) == 1
-    assert nid_without_level(bytes.fromhex(nid0)) == nid_without_level(bytes.fromhex(nid1))
-    assert nid_matches_nmk(bytes.fromhex(nid1), bytes.fromhex(nmk))
+    if "dak" in vector:
+        assert format_key(dak_from_password(password)) == vector["dak"]
+    for level, nid in vector.get("nid", {}).items():
+        assert format_key(nid_from_password(password, int(level))) == nid
+        assert format_key(nid_from_nmk(bytes.fromhex(nmk), int(level))) == nid
+        assert nid_security_level(bytes.fromhex(nid)) == int(level)
+        assert nid_matches_nmk(bytes.fromhex(nid), bytes.fromhex(nmk))
 
 
-@pytest.mark.parametrize(("password", "nmk"), sorted(PUBLISHED_NMK.items()))
-def test_published_nmk(password: str, nmk: str) -> None:
-    assert format_key(nmk_from_password(password)) == nmk
+def test_published_levels_share_the_hash_bits() -> None:
+    for vector in PASSWORDS:
+        nids = [bytes.fromhex(n) for n in vector.get("nid", {}).values()]
+        assert len({nid_without_level(n) for n in nids}) <= 1
 
 
-@pytest.mark.parametrize(("nmk", "nid"), sorted(PUBLISHED_NID.items()))
-def test_published_nid(nmk: str, nid: str) -> None:
-    assert format_key(nid_from_nmk(bytes.fromhex(nmk))) == nid
+@pytest.mark.parametrize("vector", VECTORS["nmk_nid"], ids=[v["nmk"] for v in VECTORS["nmk_nid"]])
+def test_published_nid(vector: dict[str, str]) -> None:
+    assert vector["source"] and format_key(nid_from_nmk(bytes.fromhex(vector["nmk"]))) == vector["nid"]
 
 
 def test_str_is_utf8_and_bytes_accepted() -> None:
     assert nmk_from_password("café") == nmk_from_password("café".encode())
-    assert nmk_from_password(bytearray(b"HomePlugAV")) == bytes.fromhex(PUBLISHED[0][1])
+    assert nmk_from_password(bytearray(b"HomePlugAV")) == bytes.fromhex(PASSWORDS[0]["nmk"])
 
 
 def test_bad_inputs() -> None:
@@ -147,8 +135,8 @@ MAC2PW = shutil.which("mac2pw")
 
 
 def test_mac_default_password_vectors() -> None:
-    # values of open-plc-utils `mac2pw -m -l 16 -b 4` (Debian plc-utils). Note: vectors.md quotes
-    # "RMHT-ILPO-TYMN-IIXY" for 44:94:FC:56:FF:34 from HomePlugPWN; mac2pw itself prints the value below.
+    # values of open-plc-utils `mac2pw -m -l 16 -b 4` (Debian plc-utils). HomePlugPWN's README quotes
+    # "RMHT-ILPO-TYMN-IIXY" for 44:94:FC:56:FF:34; mac2pw itself prints the value below (docs/keys.md).
     assert mac_default_password("44:94:FC:56:FF:34") == "UEWA-KWBV-TWGM-OZUH"
     assert mac_default_password(bytes.fromhex("0080E1000003")) == "NSFP-TTOV-JHDG-BDLU"
     assert mac_default_password("0080E1000003", 25, 0) == "NSFPTTOVJHDGBDLU" + mac_default_password(

@@ -1,46 +1,47 @@
-"""CM_ENCRYPTED_PAYLOAD byte-level core: the derived vector of vectors.md section 2, round trips, failures."""
+"""plcstack.keys.payload: the CM_ENCRYPTED_PAYLOAD vector of docs/keys.md, round trips, failures."""
 
 from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plcstack.codec.codes import Peks
 from plcstack.keys import crypto
-from plcstack.keys.constants import Peks
 from plcstack.keys.derive import dak_from_password
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
 from plcstack.keys.payload import HEADER_LEN, PayloadHeader, open_payload, seal, unwrap
+from plcstack.keys.rng import system_random_bytes
 from plcstack.keys.secret import Secret
 
-# vectors.md section 2 (Vertexcom tulum_utils test_security.c inputs, ciphertext derived)
-DAK = bytes.fromhex("EE7F5788E2A021C999469AC52AF30A06")
-INNER = bytes.fromhex(
-    "00313233343500464748495088E10108600000010011223344332211022D370302026BCBA5354E1801"
-    "B59319D7E8157BA001B018669CCEE30D"
-)
-IV = bytes.fromhex("FEDCBA9876543210FEDCBA9876543210")
-FILLER = bytes.fromhex("2468ACE035")
-PADDING = bytes.fromhex("ACBCD2114DAE1577C6")
-CIPHERTEXT = bytes.fromhex(
-    "A9A887CA49530931BB7360AD22B284619EAFB1078A318564A90BD1D3E629B7BD008A626840B13DBDDC3E26E512331F9E"
-    "67CC44187681F653D0DBE18FBB0ED9DF095CC6B89F21657B203ED6593635663C"
-)
-PREFIX = bytes.fromhex("0005022D3703FEDCBA9876543210FEDCBA98765432103900")
+# tests/data/keys/encrypted-payload.json: Vertexcom tulum_utils inputs, ciphertext derived (docs/keys.md)
+V = json.loads((Path(__file__).resolve().parents[1] / "data" / "keys" / "encrypted-payload.json").read_text())[
+    "vectors"][0]
+DAK = bytes.fromhex(V["dak"])
+INNER = bytes.fromhex(V["inner"])
+IV = bytes.fromhex(V["iv"])
+FILLER = bytes.fromhex(V["filler"])
+PADDING = bytes.fromhex(V["padding"])
+CIPHERTEXT = bytes.fromhex(V["ciphertext"])
+PREFIX = bytes.fromhex(V["clear_header"])
 
 
 def vector_mmentry() -> bytes:
-    return seal(
-        INNER, DAK, peks=Peks.DAK, pid=2, prn=0x372D, pmn=3, avln_status=5, iv=IV, filler=FILLER, padding=PADDING
-    )
+    return seal(INNER, DAK, peks=V["peks"], pid=V["pid"], prn=V["prn"], pmn=V["pmn"], avln_status=V["avln_status"],
+                iv=IV, filler=FILLER, padding=PADDING)
 
 
 def test_dak_of_vector_password() -> None:
-    assert dak_from_password("DAK_Password") == DAK
+    assert dak_from_password(V["dak_password"]) == DAK
 
 
-def test_crc_of_vector() -> None:
-    assert crypto.crc32(INNER) == 0x202866F1
+def test_crc_and_plaintext_layout_of_vector() -> None:
+    assert crypto.crc32(INNER) == int(V["inner_crc32"], 16)
+    assert crypto.aes_cbc_decrypt(DAK, IV, CIPHERTEXT) == bytes.fromhex(V["plaintext"])
 
 
 def test_seal_reproduces_vector() -> None:
@@ -50,7 +51,7 @@ def test_seal_reproduces_vector() -> None:
 def test_open_vector() -> None:
     opened = unwrap(PREFIX + CIPHERTEXT, Secret(DAK))
     assert opened.inner == INNER
-    assert opened.header == PayloadHeader(0, 5, 2, 0x372D, 3, IV, 57)
+    assert opened.header == PayloadHeader(V["peks"], V["avln_status"], V["pid"], V["prn"], V["pmn"], IV, len(INNER))
     assert (opened.filler_length, opened.padding_length) == (5, 9)
     assert open_payload(PREFIX + CIPHERTEXT, DAK) == INNER
 
@@ -91,7 +92,7 @@ def test_clear_payload_peks_0f() -> None:
 
 def test_needs_key() -> None:
     with pytest.raises(PayloadFormatError):
-        seal(INNER, None, peks=Peks.NMK, pid=0, prn=0, pmn=1)
+        seal(INNER, None, peks=Peks.NMK, pid=0, prn=0, pmn=1, random_bytes=system_random_bytes)
     with pytest.raises(PayloadFormatError):
         open_payload(PREFIX + CIPHERTEXT, None)
 
@@ -104,9 +105,10 @@ def test_needs_key() -> None:
     pid=st.integers(0, 255),
     prn=st.integers(0, 0xFFFF),
     pmn=st.integers(0, 255),
+    seed=st.integers(0, 2**32),
 )
-def test_round_trip(inner: bytes, key: bytes, peks: Peks, pid: int, prn: int, pmn: int) -> None:
-    mmentry = seal(inner, key, peks=peks, pid=pid, prn=prn, pmn=pmn)
+def test_round_trip(inner: bytes, key: bytes, peks: Peks, pid: int, prn: int, pmn: int, seed: int) -> None:
+    mmentry = seal(inner, key, peks=peks, pid=pid, prn=prn, pmn=pmn, random_bytes=random.Random(seed).randbytes)
     assert (len(mmentry) - HEADER_LEN) % 16 == 0
     opened = unwrap(mmentry, key)
     assert opened.inner == inner
@@ -115,5 +117,27 @@ def test_round_trip(inner: bytes, key: bytes, peks: Peks, pid: int, prn: int, pm
 
 
 def test_random_filler_varies() -> None:
-    sealed = {seal(INNER, DAK, pid=2, prn=1, pmn=1) for _ in range(8)}
+    sealed = {seal(INNER, DAK, pid=2, prn=1, pmn=1, random_bytes=system_random_bytes) for _ in range(8)}
     assert len(sealed) == 8
+
+
+def test_randomness_is_passed_in() -> None:
+    # the same seeded source gives the same bytes: what a reproducible emulator run relies on
+    a, b = (seal(INNER, DAK, pid=2, prn=1, pmn=1, random_bytes=random.Random(7).randbytes) for _ in range(2))
+    assert a == b and open_payload(a, DAK) == INNER
+    assert a != seal(INNER, DAK, pid=2, prn=1, pmn=1, random_bytes=random.Random(8).randbytes)
+    # every random byte comes from the source: IV (16), filler length (1), filler, padding
+    drawn: list[int] = []
+
+    def counting(n: int) -> bytes:
+        drawn.append(n)
+        return bytes(n)
+
+    opened = unwrap(seal(INNER, DAK, pid=2, prn=1, pmn=1, random_bytes=counting), DAK)
+    assert drawn == [16, 1, 0, opened.padding_length] and opened.header.iv == bytes(16)
+    with pytest.raises(TypeError, match="random_bytes"):
+        seal(INNER, DAK, pid=2, prn=1, pmn=1)  # no hidden default source
+    with pytest.raises(TypeError, match="random_bytes"):
+        seal(INNER, DAK, pid=2, prn=1, pmn=1, iv=IV, filler=FILLER)
+    with pytest.raises(ValueError, match="returned 0 bytes"):
+        seal(INNER, DAK, pid=2, prn=1, pmn=1, random_bytes=lambda n: b"")
