@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from plcstack.capture import type_matcher
+from plcstack.capture.typefilter import TypeFilter, TypeFilterError, parse_type_filter
 from plcstack.codec import DecodeError, decode_header
 from plcstack.codec.messages import CM_MNBC_SOUND_IND
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
@@ -101,8 +101,7 @@ class Fault:
     set_key_s: float | None = None
     reset_s: float | None = None
     dropped_by_type: int = field(default=0, compare=False)
-    _drop_match: Callable[[int, bytes | None], bool] | None = field(default=None, init=False, repr=False,
-                                                                     compare=False)
+    _drop_match: TypeFilter | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("loss", "corrupt", "reorder", "sound_loss"):
@@ -119,8 +118,8 @@ class Fault:
             raise FaultError(f"drop_count must be >= 0, got {self.drop_count}")
         if self.drop:
             try:
-                self._drop_match = type_matcher(",".join(self.drop))
-            except ValueError as exc:
+                self._drop_match = parse_type_filter(list(self.drop))  # the one --type filter
+            except TypeFilterError as exc:
                 raise FaultError(f"drop: {exc}") from exc
 
     def covers(self, tx: bytes, rx: bytes, t: float) -> bool:
@@ -133,7 +132,7 @@ class Fault:
         return True
 
     def drops_type(self, mmtype: int, oui: bytes | None) -> bool:
-        if self._drop_match is None or not self._drop_match(mmtype, oui):
+        if self._drop_match is None or not self._drop_match.matches(mmtype, oui):
             return False
         if self.drop_count is not None and self.dropped_by_type >= self.drop_count:
             return False

@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from plcstack.avln import rules
+from plcstack.capture.typefilter import parse_type_filter
 from plcstack.codec import (
     BROADCAST_MAC,
     LOCAL_MAC,
@@ -52,7 +53,7 @@ from plcstack.codec import (
 )
 from plcstack.codec.codes import KeyType, Peks, ProtocolId
 from plcstack.codec.mac import is_multicast
-from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN, PUBLIC_BASES
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 from plcstack.emu import avln, pushbutton
 from plcstack.emu import envelope as env
 from plcstack.emu import events as ev
@@ -70,10 +71,8 @@ PB_BYTES = 520  # PHY block payload: frames are counted in 520-byte PBs for link
 _ET_AV = ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
 _ET_VLAN = ETHERTYPE_VLAN.to_bytes(2, "big")
 
-#: Green PHY SLAC messages (ISO 15118-3): carried across networks, unencrypted.
-SLAC_NAMES = frozenset({"CM_SLAC_PARM", "CM_START_ATTEN_CHAR", "CM_ATTEN_CHAR", "CM_PKCS_CERT", "CM_MNBC_SOUND",
-                        "CM_VALIDATE", "CM_SLAC_MATCH", "CM_SLAC_USER_DATA", "CM_ATTEN_PROFILE"})
-SLAC_BASES = frozenset(base for base, name in PUBLIC_BASES.items() if name in SLAC_NAMES)
+#: Green PHY SLAC messages (ISO 15118-3): carried across networks, unencrypted (the project's one list).
+SLAC_MESSAGES = parse_type_filter("SLAC")
 MNBC_SOUND = mmtype_of(messages.CM_MNBC_SOUND_IND)
 
 
@@ -362,7 +361,7 @@ class Modem:
         if local:
             self._request(f, t, via=Port.HOST, reply_to=None)
             return
-        if (f.mmtype & ~3) in SLAC_BASES:
+        if SLAC_MESSAGES is not None and SLAC_MESSAGES.matches(f.mmtype, f.oui):
             self.to_plc(env.Kind.SLAC, env.BROADCAST, frame)
             return
         if dst == BROADCAST_MAC:

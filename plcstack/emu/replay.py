@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from plcstack.capture.typefilter import TypeFilter, TypeFilterError, parse_type_filter
 from plcstack.codec import DecodeError, decode_header, mac_bytes, mmtype_name
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 
@@ -72,43 +73,6 @@ def frame_name(frame: bytes) -> str:
     return mmtype_name(h.mmtype, h.oui)
 
 
-class TypeFilter:
-    """``--type`` values: ``VS_SW_VER.REQ`` (exact), ``VS_SW_VER`` (all variants) or ``0xA000`` (MMTYPE)."""
-
-    def __init__(self, specs: Iterable[str]) -> None:
-        self.names: set[str] = set()
-        self.bases: set[str] = set()
-        self.mmtypes: set[int] = set()
-        for spec in specs:
-            for item in spec.split(","):
-                item = item.strip()
-                if not item:
-                    continue
-                if item.lower().startswith("0x"):
-                    try:
-                        self.mmtypes.add(int(item, 16))
-                    except ValueError:
-                        raise ReplayError(f"bad MMTYPE {item!r}") from None
-                elif "." in item:
-                    self.names.add(item.upper())
-                else:
-                    self.bases.add(item.upper())
-
-    @property
-    def empty(self) -> bool:
-        return not (self.names or self.bases or self.mmtypes)
-
-    def __call__(self, frame: bytes) -> bool:
-        if self.empty:
-            return True
-        try:
-            h = decode_header(frame)
-        except DecodeError:
-            return False
-        name = mmtype_name(h.mmtype, h.oui)
-        return h.mmtype in self.mmtypes or name in self.names or name.split(".")[0] in self.bases
-
-
 #: Messages only a modem sends: its confirmations of host requests and its own indications.
 MODEM_ONLY = frozenset({
     "CM_SET_KEY.CNF", "CM_GET_KEY.CNF", "CM_NW_INFO.CNF", "CC_DISCOVER_LIST.CNF", "CM_BRG_INFO.CNF",
@@ -136,6 +100,16 @@ def modem_macs(frames: Iterable[bytes]) -> set[bytes]:
     return out
 
 
+def _wanted(keep: TypeFilter | None, frame: bytes) -> bool:
+    if keep is None:
+        return True
+    try:
+        h = decode_header(frame)
+    except DecodeError:
+        return False
+    return keep.matches(h.mmtype, h.oui)
+
+
 def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", only_src: Iterable[bytes] = (),
                 exclude_src: Iterable[bytes] = ()) -> list[tuple[float, bytes]]:
     """The HomePlug AV frames of a capture, ``(seconds since the first kept frame, bytes)``.
@@ -147,7 +121,10 @@ def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", on
 
     if sources not in SOURCES:
         raise ReplayError(f"--from is one of {', '.join(SOURCES)}, not {sources!r}")
-    keep = TypeFilter(types)
+    try:
+        keep = parse_type_filter(list(types))  # the one --type filter (plcstack.capture.typefilter)
+    except TypeFilterError as exc:
+        raise ReplayError(str(exc)) from exc
     frames: list[tuple[float, bytes]] = []
     try:
         with open_capture(path) as reader:
@@ -165,7 +142,7 @@ def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", on
         src = frame[6:12]
         if (sources == "hosts" and src in modems) or (sources == "modems" and src not in modems):
             continue
-        if (only and src not in only) or src in excluded or not keep(frame):
+        if (only and src not in only) or src in excluded or not _wanted(keep, frame):
             continue
         out.append((ts, frame))
     if not out:
