@@ -52,7 +52,7 @@ from plcstack.codec import (
     messages,
 )
 from plcstack.codec.codes import KeyType, Peks, ProtocolId
-from plcstack.codec.mac import is_multicast
+from plcstack.codec.mac import format_mac, is_multicast
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 from plcstack.emu import avln, pushbutton
 from plcstack.emu import envelope as env
@@ -179,7 +179,7 @@ class Modem:
     # ------------------------------------------------------------------ public API
 
     def __repr__(self) -> str:
-        return f"Modem({self.mac.hex(':')}, {self.chip.name}, {self.role.value}, NID {self.nid.hex().upper()})"
+        return f"Modem({format_mac(self.mac)}, {self.chip.name}, {self.role.value}, NID {self.nid.hex().upper()})"
 
     def start(self, t: float) -> Step:
         """Power on: listen for beacons, advertise as an unassociated station."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from plcstack.capture.typefilter import TypeFilter, TypeFilterError, parse_type_filter
 from plcstack.codec import DecodeError, decode_header, mac_bytes, mmtype_name
+from plcstack.codec.mac import format_mac
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def replay_into_network(frames: list[tuple[float, bytes]], network: NetworkConfi
     pl = network.powerline()
     target = modem or network.modems[0].config.mac
     if target not in pl.modems:
-        raise ReplayError(f"no modem {target.hex(':')} in {network.source}")
+        raise ReplayError(f"no modem {format_mac(target)} in {network.source}")
     out = Replayed()
     settle = 2.0  # let the AVLN form first, as a real network would have
     pl.run_until(settle)
