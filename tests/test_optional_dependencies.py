@@ -17,7 +17,7 @@ from pathlib import Path
 from plcstack.cli import EXTRAS
 
 REPO = Path(__file__).resolve().parents[1]
-BLOCKED = ["scapy", "matplotlib", "rich", "construct", "dask", "distributed"]
+BLOCKED = ["scapy", "matplotlib", "rich", "construct", "dask", "distributed", "pyarrow", "pandas"]
 
 SCRIPT = r'''
 import contextlib, importlib, importlib.abc, io, json, pkgutil, random, sys, tempfile
@@ -137,4 +137,4 @@ def test_extras_are_declared_for_every_optional_module() -> None:
     core = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     assert not any(name in dep for dep in core for name in BLOCKED)
     assert set(extras["all"][0].split("[")[1].rstrip("]").split(",")) == {"scapy", "construct", "plot", "rich",
-                                                                             "dask"}
+                                                                             "dask", "arrow"}

@@ -28,7 +28,7 @@ Run `plcstack COMMAND --help` for the details and examples of each command.
 
 #: Top-level module of an optional dependency -> the extra that installs it.
 EXTRAS = {"matplotlib": "plot", "rich": "rich", "scapy": "scapy", "construct": "construct", "dask": "dask",
-          "distributed": "dask"}
+          "distributed": "dask", "pyarrow": "arrow", "pandas": "arrow"}
 
 
 def missing_extra(exc: ModuleNotFoundError) -> str | None:

@@ -348,8 +348,8 @@ _FAST: dict[bytes, Any] = {}
 
 
 def _fast_decoder(mmv: int, mmtype: int, oui: bytes | None, mdef: MessageDef) -> Any:
-    checks = []
-    after = []
+    checks: list[str] = []
+    after: list[str] = []
     fmt = "6s6s5x"  # ODA, OSA; ethertype, MMV, MMTYPE matched by the table key
     targets = ["h_dst", "h_src"]
     if mmv:
