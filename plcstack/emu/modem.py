@@ -509,18 +509,24 @@ class Modem:
     # ------------------------------------------------------------------ keys and resets
 
     def set_nmk(self, nmk: bytes, nid: bytes | None, t: float, via: str) -> None:
-        """A new network key: leave the AVLN, restart the power-line side, rediscover.
+        """A new network key: leave the AVLN, restart, rediscover.
 
-        Real QCA7420 firmware keeps answering its host after CM_SET_KEY while its power-line side is
-        down for seconds (``set_key_s``; docs/modem-profiles.md); SLAC and data frames are lost then.
+        For ``set_key_s`` the modem is off the power line (SLAC and data frames are lost).  Real QCA7420
+        firmware keeps answering its host meanwhile (docs/modem-profiles.md); the other profiles are
+        silent on both sides, as a reset (``ChipProfile.host_during_key_restart``).
         """
         self.nmk = bytes(nmk)
         self.nid = bytes(nid) if nid else nid_from_nmk(self.nmk, self.security_level)
         self.emit(ev.KeyChanged(t, self.nid, via))
         avln.leave(self, t, Trigger.KEY_CHANGED)
-        if self.set_key_s > 0:
+        if self.set_key_s <= 0:
+            return
+        if self.chip.host_during_key_restart:
             self.plc_restarting = True
             self.timers = {TimerName.PLC_UP: t + self.set_key_s}
+        else:
+            self.transition(Trigger.RESTART_AFTER_KEY, t)
+            self.timers = {TimerName.RESET: t + self.set_key_s}
 
     def reset(self, t: float, factory: bool) -> None:
         """VS_RS_DEV / VS_FAC_DEFAULTS (or a committed PIB): silent for ``reset_s``, then start over."""

@@ -19,7 +19,7 @@ class Role(StrEnum):
     UNASSOCIATED = "unassociated"
     STATION = "station"
     CCO = "cco"
-    RESETTING = "resetting"  # rebooting after VS_RS_DEV / VS_FAC_DEFAULTS (or a committed PIB)
+    RESETTING = "resetting"  # rebooting after VS_RS_DEV / VS_FAC_DEFAULTS / a committed PIB, or after a key change
 
 
 class Trigger(Enum):
@@ -35,6 +35,7 @@ class Trigger(Enum):
     TOLD_TO_LEAVE = "told to leave by the CCo"
     RESIGNED = "yielded to a stronger CCo"
     RESET = "reset"
+    RESTART_AFTER_KEY = "restart after key change"
     RESET_DONE = "reset done"
 
 
@@ -51,6 +52,7 @@ TRANSITIONS: dict[tuple[Role, Trigger], Role] = {
     (Role.STATION, Trigger.TOLD_TO_LEAVE): Role.UNASSOCIATED,
     (Role.CCO, Trigger.KEY_CHANGED): Role.UNASSOCIATED,
     (Role.CCO, Trigger.RESIGNED): Role.UNASSOCIATED,
+    (Role.UNASSOCIATED, Trigger.RESTART_AFTER_KEY): Role.RESETTING,
     (Role.UNASSOCIATED, Trigger.RESET): Role.RESETTING,
     (Role.STATION, Trigger.RESET): Role.RESETTING,
     (Role.CCO, Trigger.RESET): Role.RESETTING,
