@@ -29,7 +29,7 @@ Network TOML (``[[fault]]`` entries, see ``docs/emulator.md`` and ``examples/emu
     start_s = 10                    # active from 10 s after the emulator starts ...
     end_s = 60                      # ... until 60 s (default: always)
 
-``set_key_s`` and ``reset_s`` are modem timers (:class:`plcstack.emu.modem.Timers`): a fault entry
+``set_key_s`` and ``reset_s`` are modem timers (:class:`plcstack.emu.state.Timers`): a fault entry
 with ``modem = ...`` that gives them overrides that modem's ``[timers]``.
 
 Bit errors on a real power line are caught by the PHY (FEC, PB CRC) and turn into loss or
