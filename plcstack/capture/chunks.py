@@ -28,15 +28,13 @@ import numpy as np
 from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, DecodedChunk, HeaderColumns
 from plcstack.codec.columnar import byte_windows
 from plcstack.codec.errors import DecodeError
-from plcstack.codec.fragment import PushResult, Reassembler
+from plcstack.codec.fragment import FRAGMENT_RESULTS, Reassembler, reassembly_candidate
 from plcstack.codec.frame import Frame, Header
 from plcstack.codec.hp10 import HP10Frame, decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
 from plcstack.pcapio import LINKTYPE_ETHERNET, MAX_RECORD_SIZE, CaptureFormatError, PcapWriter, open_capture
 
 I64 = np.int64
-#: Reassembler answers that make a frame a fragment (not a message of its own), as the capture decoder has them.
-FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
 CHUNK_BYTES = 16 << 20  # large enough that per-layout work is spread over ~80,000 frames
 Source = str | os.PathLike[str] | BinaryIO
 Progress = Callable[[int, int | None], None]  # (bytes read, total bytes or None)
@@ -248,17 +246,22 @@ class ChunkDecoder:
         return result
 
     def _fragment(self, result: ChunkResult, row: int) -> None:
-        """Offer a frame whose header has a non-zero FMI to the reassembler, as the capture decoder does."""
+        """Offer a frame decoded one by one to the reassembler when the codec's rule says it is a
+        candidate (the capture decoder asks the same rule)."""
         chunk, header = result.records, result.headers.single.get(row)
         assert self.reassembler is not None
-        if not isinstance(header, Header) or not header.mmv or not header.fmi:
-            return
         off, length = int(chunk.offset[row]), int(chunk.length[row])
+        candidate = reassembly_candidate(header, off) if header is not None else None
+        if candidate is None:
+            return
         push, whole = self.reassembler.push(chunk.buf[off:off + length], int(chunk.time_ns[row]) / 1e9,
                                             index=int(chunk.index[row]))
         result.incomplete += self.reassembler.pop_incomplete()
         if push in FRAGMENT_RESULTS:
             result.fragments[row] = push.value
+            if isinstance(header, DecodeError):  # a continuation without an OUI: a fragment keeps its header
+                assert isinstance(candidate, Header)
+                result.headers.set_header(row, candidate)
             if whole is not None:
                 result.reassembled[row] = whole
 

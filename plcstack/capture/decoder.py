@@ -33,15 +33,20 @@ from plcstack.codec import (
     decode_header,
     encode_frame,
 )
-from plcstack.codec.fragment import SPEC, Incomplete, PushResult, Reassembler
+from plcstack.codec.fragment import (
+    FRAGMENT_RESULTS,
+    SPEC,
+    Incomplete,
+    PushResult,
+    Reassembler,
+    reassembly_candidate,
+)
 from plcstack.codec.hp10 import decode_hp10, encode_hp10
 from plcstack.codec.mac import parse_mac
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, ETHERTYPE_HOMEPLUG_AV, mmtype_name
 from plcstack.pcapio import CaptureFormatError, CaptureReader, PacketRecord
 
 HOMEPLUG_ETHERTYPES = frozenset({ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_HOMEPLUG_1_0})
-#: Reassembler answers that make a frame a fragment (not a message of its own).
-_FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
 _MAX_REPORTS = 1000  # incomplete-reassembly reports kept in the stats
 _MAX_SEQUENCES = 256  # fragment sequences remembered for the type filter
 
@@ -184,8 +189,7 @@ class CaptureDecoder:
                 self.stats.homeplug += 1
                 rec = self._new(index, t, link)
                 rec.frame = frame
-                if frame.mmv and frame.fmi:
-                    self._reassemble(rec, frame, t)
+                self._reassemble(rec, frame, t)
                 return self._shown(rec)
         stats = self.stats
         try:
@@ -206,17 +210,16 @@ class CaptureDecoder:
             rec.header = known = decode_header(data)
         except DecodeError as exc:
             rec.error = exc.with_frame(index)
-            partial = exc.header
-            if exc.field == "oui" and partial is not None and self._header_wanted(rec, partial._replace(oui=None)):
-                # no OUI where the spec reading of the FMI wants one: maybe a continuation fragment in
-                # the open-plc-utils octet order, which carries none; the reassembler decides
-                self._reassemble(rec, partial, t)
-                if rec.fragment is not None:
-                    known = partial._replace(oui=None)
+            # no OUI where the spec reading of the FMI wants one: maybe a continuation fragment in the
+            # open-plc-utils octet order, which carries none; the reassembler decides
+            candidate = reassembly_candidate(exc)
+            if isinstance(candidate, Header) and self._header_wanted(rec, candidate):
+                self._reassemble(rec, candidate, t)  # a fragment keeps the candidate as its header
+                known = rec.header
         if not self._header_wanted(rec, known):
             stats.filtered += 1
             return None
-        if rec.header is not None:
+        if rec.header is not None and rec.fragment is None:
             try:
                 rec.frame = decode_frame(data)
             except DecodeError as exc:
@@ -250,13 +253,15 @@ class CaptureDecoder:
                 return False
         return (self.src is None or eth.src == self.src) and (self.dst is None or eth.dst == self.dst)
 
-    def _reassemble(self, rec: CapturedFrame, header: Header | Frame | PartialHeader, t: int) -> None:
+    def _reassemble(self, rec: CapturedFrame, header: Header | Frame, t: int) -> None:
+        """Offer the frame to the reassembler (``header``: its decoded header or frame, or the header
+        :func:`~plcstack.codec.fragment.reassembly_candidate` made of a frame rejected for its OUI)."""
         reasm = self.reassembler
-        if reasm is None or not header.mmv or not header.fmi or header.mmtype is None:
+        if reasm is None or reassembly_candidate(header) is None:
             return
         result, whole = reasm.push(rec.data, t / 1e9, index=rec.index)
         self._collect_incomplete(reasm.pop_incomplete())
-        if result not in _FRAGMENT_RESULTS or reasm.last_reading is None:
+        if result not in FRAGMENT_RESULTS or reasm.last_reading is None:
             return  # a whole message (the codec's plausibility rules), or an invalid header
         self.stats.fragments += 1
         conv, nf, fn, fmsn = reasm.last_reading
@@ -275,11 +280,8 @@ class CaptureDecoder:
                         f"(FMI {header.fmi:04x}{order})")
         rec.error = None  # a continuation fragment is not a malformed frame
         rec.frame = None
-        if rec.header is None:  # the fast path decoded the frame; a fragment keeps its header
-            try:
-                rec.header = decode_header(rec.data)
-            except DecodeError:  # a continuation in the other octet order has no OUI where one is due
-                rec.ethernet = decode_ethernet(rec.data)
+        if rec.header is None:  # a fragment keeps its header (the fast path decoded a Frame)
+            rec.header = header if isinstance(header, Header) else decode_header(rec.data)
         if whole is not None:
             rec.reassembled = whole
             self.stats.reassembled += 1

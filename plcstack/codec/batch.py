@@ -122,6 +122,17 @@ class HeaderColumns:
         return Header(self.buf[off:off + 6], self.buf[off + 6:off + 12], self.vlan_tags(row, shape), shape.mmv,
                       shape.mmtype, shape.fmi, shape.oui, off + shape.body, None)
 
+    def set_header(self, row: int, hdr: Header) -> None:
+        """Row ``row`` (one decoded one by one) has header ``hdr``."""
+        self.single[row] = hdr
+        self.status[row] = OK
+        self.vlan[row] = -1 if hdr.vlan is None else hdr.vlan
+        self.ethertype[row] = ETHERTYPE_HOMEPLUG_AV
+        self.mmv[row], self.mmtype[row] = hdr.mmv, hdr.mmtype
+        self.fmi[row] = -1 if hdr.fmi is None else hdr.fmi
+        self.oui[row] = -1 if hdr.oui is None else int.from_bytes(hdr.oui, "big")
+        self.body[row] = hdr.body_offset
+
     def vlan_tags(self, row: int, shape: Shape) -> tuple[VlanTag, ...]:
         if not shape.tpids:
             return ()
@@ -286,6 +297,8 @@ class BatchDecoder:
         kinds = (k1 << 2) | k2
         key = np.where(av, (1 << 62) | (kinds << 56) | (mmv << 48) | (mmtype << 32) | (oui_key << 8) | lencls,
                        (kinds << 56) | (et << 8) | lencls)
+        # every frame plcstack.codec.fragment.reassembly_candidate may offer to a reassembler (MMV >= 1,
+        # non-zero FMI) is among these, with its own header or DecodeError in ``single``
         one_by_one = ~fits | (k3 > 0) | (av & (mmv != 0) & (fmi != 0))
         k = np.where(one_by_one, -1, key)  # real keys are >= 0
         table = self._table
@@ -356,14 +369,7 @@ class BatchDecoder:
             cols.status[row] = OTHER if exc.field == "ethertype" or et != ETHERTYPE_HOMEPLUG_AV else ERROR
             cols.fmi[row] = cols.oui[row] = cols.body[row] = -1
             return
-        cols.single[row] = hdr
-        cols.status[row] = OK
-        cols.vlan[row] = -1 if hdr.vlan is None else hdr.vlan
-        cols.ethertype[row] = ETHERTYPE_HOMEPLUG_AV
-        cols.mmv[row], cols.mmtype[row] = hdr.mmv, hdr.mmtype
-        cols.fmi[row] = -1 if hdr.fmi is None else hdr.fmi
-        cols.oui[row] = -1 if hdr.oui is None else int.from_bytes(hdr.oui, "big")
-        cols.body[row] = hdr.body_offset
+        cols.set_header(row, hdr)
 
     # ------------------------------------------------------------------ whole frames
 

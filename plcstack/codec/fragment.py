@@ -35,6 +35,7 @@ from plcstack.codec.frame import (
     MIN_FRAME,
     MIN_NONLAST_FRAGMENT,
     Frame,
+    Header,
     decode_ethernet,
     decode_frame,
     decode_header,
@@ -55,6 +56,30 @@ class PushResult(Enum):
     DROPPED = "dropped"  # a fragment over the memory bound: its sequence is abandoned
     ORPHAN = "orphan"  # a continuation fragment with no sequence to continue (reported)
     INVALID = "invalid"  # not a valid HomePlug AV header (``Reassembler.last_error``)
+
+
+#: Answers that make a frame a fragment (not a message of its own).
+FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
+
+
+def reassembly_candidate(header: Header | Frame | DecodeError, offset: int = 0) -> Header | Frame | None:
+    """The header under which a frame is offered to a :class:`Reassembler`, or None when it is not.
+
+    ``header`` is what :func:`~plcstack.codec.frame.decode_header` (or ``decode_frame``) made of the
+    frame.  A header or frame with MMV >= 1 and a non-zero FMI is offered.  So is a frame rejected for
+    its OUI: a continuation fragment in the open-plc-utils octet order carries none where the spec
+    reading of the FMI wants one; it is offered under the fields read before the fault, with no OUI
+    and MMENTRY right after the FMI (``offset``: where the frame starts in the buffer that was
+    decoded).  Every caller that feeds a reassembler from decoded headers, frame by frame or in
+    batches, asks this rule, so they offer the same frames.
+    """
+    if isinstance(header, DecodeError):
+        known, at = header.header, header.offset
+        if header.field != "oui" or known is None or known.mmtype is None or at is None:
+            return None
+        header = Header(known.dst or b"", known.src or b"", known.vlan_tags, known.mmv or 0, known.mmtype, known.fmi,
+                        None, offset + at)
+    return header if header.mmv and header.fmi else None
 
 
 @dataclass(frozen=True)

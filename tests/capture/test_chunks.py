@@ -7,9 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fragment_captures import OPEN_PLC_UTILS, SPEC, fragment_capture, write_capture
+from hypothesis import HealthCheck, given, settings
 
 from plcstack.capture import CaptureDecoder
 from plcstack.capture.chunks import batch_stats, read_chunks, read_headers
+from plcstack.codec import RawMessage, make_frame
+from plcstack.codec.fragment import fragment
 from plcstack.pcapio import CaptureFormatError, open_capture
 
 
@@ -97,6 +101,31 @@ def test_batch_stats_equal_per_frame_stats(mixed_capture: Path, chunk_bytes: int
     stats = batch_stats(mixed_capture, chunk_bytes=chunk_bytes)
     assert _stats(stats.as_dict()) == per_frame_stats(mixed_capture)
     assert stats.errors >= 5 and stats.fragments == 3 and stats.reassembled == 1 and stats.truncated >= 2
+
+
+def test_vendor_fragments_in_both_octet_orders(tmp_path: Path):
+    """Continuations of vendor messages in the open-plc-utils order read as a bad OUI: still fragments."""
+    import random
+
+    rng, frames = random.Random(1), []
+    for k, order in enumerate([OPEN_PLC_UTILS, SPEC] * 3):
+        whole = make_frame("00:b0:52:00:00:01", f"02:00:00:00:00:0{k % 3 + 1}", RawMessage(rng.randbytes(3072)),
+                           mmtype=0xA0F9, mmv=1)
+        frames += fragment(whole, fmsn=6 + k, convention=order)
+    path = write_capture(tmp_path / "fragments.pcap", [(1.0 + i / 1000, f) for i, f in enumerate(frames)])
+    want = per_frame_stats(path)
+    assert (want["decode_errors"], want["fragments"], want["reassembled"], want["incomplete_reassemblies"]) == (0, 18, 6, 0)
+    for chunk_bytes in (16 << 20, 2000):
+        assert _stats(batch_stats(path, chunk_bytes=chunk_bytes).as_dict()) == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=fragment_capture())
+def test_batch_stats_equal_per_frame_stats_on_fragment_sequences(tmp_path: Path, records: list) -> None:
+    path = write_capture(tmp_path / "seq.pcap", records)
+    want = per_frame_stats(path)
+    for chunk_bytes in (16 << 20, 3500):  # one chunk; sequences cut across chunks
+        assert _stats(batch_stats(path, chunk_bytes=chunk_bytes).as_dict()) == want
 
 
 def test_batch_stats_on_every_shared_capture(capture_files: list[Path]):

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fragment_captures import fragment_capture, write_capture
+from hypothesis import HealthCheck, given, settings
 
 pa = pytest.importorskip("pyarrow", reason="columnar export needs the 'arrow' extra")
 
@@ -92,6 +94,15 @@ def _slac() -> Any:
 def test_tables_of_every_shared_capture(capture_files: list[Path]):
     for path in capture_files:
         assert_tables_match(path, 1 << 16)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=fragment_capture())
+def test_tables_match_on_fragment_sequences(tmp_path: Path, records: list) -> None:
+    """Both FMI octet orders, VLAN tags, interleaved, lost and repeated pieces, timeouts; chunks cut sequences."""
+    path = write_capture(tmp_path / "seq.pcap", records)
+    for chunk_bytes in (16 << 20, 3500):
+        assert_tables_match(path, chunk_bytes)
 
 
 def test_table_names_and_schemas_are_distinct():
