@@ -229,7 +229,7 @@ class CaptureDecoder:
 
     def _new(self, index: int, t: int, link: LinkFrame) -> CapturedFrame:
         rec = CapturedFrame(index, t, link.data, orig_len=link.orig_len, dst_known=link.dst_known, fcs=link.fcs,
-                            outgoing=link.outgoing)
+                            outgoing=link.outgoing, interface=link.interface)
         if link.fcs is not None and len(link.fcs) == 4:
             rec.fcs_ok = zlib.crc32(link.data) == int.from_bytes(link.fcs, "little")
         return rec

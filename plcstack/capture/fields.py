@@ -1,6 +1,6 @@
 """Field paths of a :class:`CapturedFrame`, for the display filter (``--filter``).
 
-Short header names: ``frame`` (number), ``len`` (bytes on the wire), ``caplen``, ``time``
+Short header names: ``frame`` (number), ``interface`` (pcapng interface id), ``len`` (bytes on the wire), ``caplen``, ``time``
 (seconds since the first packet), ``src``, ``dst``, ``vlan`` (outer VLAN id; ``vlan.pcp``,
 ``vlan.vid`` / ``vlan.id`` of every tag, ``vlan[1].vid``), ``mmv``, ``mmtype``, ``name``, ``base``
 (name without variant), ``oui``, ``fmi.nf``, ``fmi.fn``, ``fmi.fmsn``, ``kind`` (message,
@@ -36,11 +36,11 @@ from plcstack.codec.layout import ARRAY, Layout
 from plcstack.codec.registry import all_definitions
 
 #: Short header names of every record (``_header_fields``) and of its VLAN tags (``_vlan_values``).
-HEADER_NAMES = frozenset({"frame", "len", "caplen", "time", "kind", "src", "dst", "mmv", "mmtype", "oui", "fmi.nf",
+HEADER_NAMES = frozenset({"frame", "interface", "len", "caplen", "time", "kind", "src", "dst", "mmv", "mmtype", "oui", "fmi.nf",
                           "fmi.fn", "fmi.fmsn", "name", "base", "error", "error.field", "vlan", "vlan.id",
                           "vlan.vid", "vlan.pcp", "vlan.dei", "vlan.tpid"})
 #: Wireshark field names -> ours (``tshark -G fields``: frame, eth, vlan, homeplug_av protocols).
-TSHARK_ALIASES = {"frame.number": "frame", "frame.len": "len", "frame.cap_len": "caplen",
+TSHARK_ALIASES = {"frame.number": "frame", "frame.interface_id": "interface", "frame.len": "len", "frame.cap_len": "caplen",
                   "frame.time_relative": "time", "eth.addr": "src", "vlan.etype": "eth.type",
                   "homeplug_av.mmhdr.mmtype": "mmtype", "homeplug_av.mmhdr.mmver": "mmv",
                   "homeplug_av.mmhdr.fmi.fmsn": "fmi.fmsn"}
@@ -65,7 +65,7 @@ def _header_fields(rec: CapturedFrame) -> dict[str, Callable[[], Any]]:
     if hdr is None and rec.error is not None:
         hdr = rec.error.header  # a malformed header: the fields read before the fault (codec PartialHeader)
     out: dict[str, Callable[[], Any]] = {
-        "frame": lambda: rec.index, "len": lambda: rec.orig_len, "caplen": lambda: len(rec.data),
+        "frame": lambda: rec.index, "interface": lambda: rec.interface, "len": lambda: rec.orig_len, "caplen": lambda: len(rec.data),
         "time": lambda: rec.rel_ns / 1e9, "kind": lambda: rec.kind,
     }
     eth = hdr if hdr is not None else rec.hp10 if rec.hp10 is not None else rec.ethernet

@@ -63,7 +63,8 @@ class LinkFrame(NamedTuple):
     ``data`` is the frame without FCS; ``fcs`` the FCS bytes when the file included them;
     ``cut`` is True when the snaplen cut the packet (``orig_len`` bytes were on the wire);
     ``dst_known`` is False for cooked captures (no destination MAC); ``outgoing`` is True, False or
-    None (unknown) for packets this host sent (cooked captures and live capture say so).
+    None (unknown) for packets this host sent (cooked captures and live capture say so);
+    ``interface`` is the pcapng interface the packet was captured on (0 for pcap).
     """
 
     data: bytes
@@ -72,10 +73,16 @@ class LinkFrame(NamedTuple):
     cut: bool
     dst_known: bool = True
     outgoing: bool | None = None
+    interface: int = 0
 
 
 def ethernet_frame(pkt: PacketRecord) -> LinkFrame | None:
     """The Ethernet frame of ``pkt``, or None when its link type is not supported."""
+    link = _ethernet_frame(pkt)
+    return link._replace(interface=pkt.interface) if pkt.interface and link is not None else link
+
+
+def _ethernet_frame(pkt: PacketRecord) -> LinkFrame | None:
     buf, off, caplen, orig = pkt.buf, pkt.offset, pkt.length, pkt.orig_len
     if pkt.linktype == LINKTYPE_ETHERNET:
         fcs_len = pkt.fcs_len

@@ -47,6 +47,7 @@ class CapturedFrame:
     fcs: bytes | None = None  # the frame check sequence when the capture kept it
     fcs_ok: bool | None = None  # CRC-32 of the FCS checked (None: no FCS)
     outgoing: bool | None = None  # sent by the capturing host (cooked and live captures say so)
+    interface: int = 0  # pcapng interface id of the record (0 for pcap): the observation point
 
     @property
     def kind(self) -> str:

@@ -66,9 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="chip profile of the default modem (with --iface; docs/modem-profiles.md)")
     p.add_argument("--password", default="HomePlugAV", help="network password of the default modem")
     p.add_argument("--pcap", metavar="FILE",
-                   help="record every frame the modems send and receive on host ports (written as it goes)")
+                   help="record every frame the modems send and receive on host ports, as pcapng with one "
+                        "interface per modem's host link (a frame between two hosts is seen on both links: "
+                        "frame.interface_id tells the copies apart); written as it goes")
     p.add_argument("--pcap-plc", action="store_true",
-                   help="with --pcap, also record the management messages modems exchange on the power line "
+                   help="with --pcap, also record (as interface 'plc') the management messages modems exchange "
+                        "on the power line "
                         "(CM_UNASSOCIATED_STA, CC_ASSOC, CC_SET_TEI_MAP, CM_ENCRYPTED_PAYLOAD key exchanges)")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("-v", "--verbose", action="store_true",

@@ -299,9 +299,10 @@ def main_loop(network: NetworkConfig, pcap: str | None = None, verbose: bool = F
     """What ``plcstack emulate`` runs."""
     recorder = None
     if pcap:
-        from plcstack.emu.recorder import PcapRecorder
+        from plcstack.emu.recorder import PcapRecorder, host_link
 
-        recorder = PcapRecorder(pcap, epoch=time.time() - time.monotonic())
+        links = {m.config.mac: host_link(m.config.mac, m.config.name, m.iface) for m in network.modems if m.iface}
+        recorder = PcapRecorder(pcap, epoch=time.time() - time.monotonic(), links=links, plc=pcap_plc)
     emu = Emulator(network, recorder=recorder, log=out, verbose=verbose, record_plc=pcap_plc)
     try:
         emu.install_signal_handlers()

@@ -38,7 +38,8 @@ record first and raises at the end -- or, with ``strict=False``, stops quietly a
 Writing
 -------
 :class:`PcapWriter` writes classic little-endian pcap (micro- or nanosecond timestamps, optional FCS
-flag); :func:`write_pcap` is a one-call convenience wrapper.
+flag); :func:`write_pcap` is a one-call convenience wrapper.  :class:`PcapngWriter` writes pcapng with
+named interfaces (one per observation point), nanosecond timestamps and packet directions.
 """
 
 from plcstack.pcapio.linktypes import (
@@ -47,12 +48,14 @@ from plcstack.pcapio.linktypes import (
     LINKTYPE_LINUX_SLL2,
     linktype_name,
 )
+from plcstack.pcapio.pcapng_writer import INBOUND, OUTBOUND, PcapngWriter
 from plcstack.pcapio.reader import (  # the magic numbers: the batch scanner of plcstack.capture.chunks
     _PCAP_MAGIC_NS,  # noqa: F401
     _PCAP_MAGIC_US,  # noqa: F401
     MAX_RECORD_SIZE,
     CaptureFormatError,
     CaptureReader,
+    InterfaceInfo,
     PacketRecord,
     RecordTuple,
     open_capture,
@@ -66,8 +69,12 @@ __all__ = [
     "MAX_RECORD_SIZE",
     "CaptureFormatError",
     "CaptureReader",
+    "INBOUND",
+    "InterfaceInfo",
+    "OUTBOUND",
     "PacketRecord",
     "PcapWriter",
+    "PcapngWriter",
     "RecordTuple",
     "linktype_name",
     "open_capture",

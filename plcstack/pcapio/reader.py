@@ -30,6 +30,8 @@ _PCAP_MAGIC_MODIFIED = 0xA1B2CD34  # "Kuznetzov" patched libpcap: 24-byte record
 _PCAP_FCS_PRESENT = 0x04000000  # libpcap LT_FCS_LENGTH_PRESENT
 
 _OPT_ENDOFOPT = 0
+_OPT_IF_NAME = 2
+_OPT_IF_DESCRIPTION = 3
 _OPT_IF_TSRESOL = 9
 _OPT_IF_FCSLEN = 13
 _OPT_IF_TSOFFSET = 14
@@ -83,6 +85,15 @@ class PacketRecord(NamedTuple):
         return self.time_ns / 1e9
 
 
+class InterfaceInfo(NamedTuple):
+    """A pcapng interface as its Interface Description Block names it (``CaptureReader.interfaces``)."""
+
+    linktype: int
+    snaplen: int
+    name: str | None  # if_name
+    description: str | None  # if_description
+
+
 class _Interface(NamedTuple):
     linktype: int
     divisor: float  # ticks per second, for the float timestamp
@@ -119,7 +130,9 @@ class CaptureReader:
     so far), ``position`` (bytes consumed from the source: differs from ``bytes_read`` for gzip),
     ``truncated`` (the data ended inside a record), ``linktype``/``snaplen``/``fcs_len`` (pcap file
     header; for pcapng those of the first interface, once its IDB has been read), ``time_digits``
-    (decimal digits of the finest timestamp resolution seen), ``nanosecond`` and ``version`` (pcap).
+    (decimal digits of the finest timestamp resolution seen), ``nanosecond`` and ``version`` (pcap),
+    ``interfaces`` (pcapng: :class:`InterfaceInfo` of the current section's interfaces read so far,
+    indexed by :attr:`PacketRecord.interface`).
 
     ``strict=False`` turns only the "file ends inside a record" error into a quiet stop; corrupt
     data in the middle of the file still raises. Records/blocks claiming more than ``max_record_size``
@@ -157,6 +170,7 @@ class CaptureReader:
         self.fcs_len = 0
         self.time_digits = 6
         self.compression = None
+        self.interfaces: list[InterfaceInfo] = []
         self._gen: Generator[Any, None, None] | None = None
         self._eof = False
         self._cut_gzip = False
@@ -364,6 +378,7 @@ class CaptureReader:
                     epb = struct.Struct(endian + "IIIII").unpack_from
                     u32 = struct.Struct(endian + "I").unpack_from
                     ifaces = []
+                    self.interfaces = []
                     btype, blen = hdr(buf, pos)
                 nxt = pos + blen
                 if blen & 3 or blen < 12 or nxt > end:
@@ -409,6 +424,7 @@ class CaptureReader:
                         yield index, (hi * 4294967296.0 + lo) / div + toff, buf, pos + 28, cap, lt
                 elif btype == 1:  # Interface Description Block
                     ifaces.append(self._parse_idb(buf, pos, blen, endian, base, index))
+                    self.interfaces.append(_interface_info(buf, pos, blen, endian, ifaces[-1]))
                     if self.linktype is None:
                         self.linktype, self.snaplen, self.fcs_len = (
                             ifaces[0].linktype, ifaces[0].snaplen, ifaces[0].fcs_len)
@@ -526,6 +542,15 @@ def _options(buf: bytes, p: int, stop: int, endian: str) -> Iterator[tuple[int, 
         if value + olen > stop:  # malformed option list: ignore the rest, like lenient readers do
             return
         yield code, value, olen
+
+
+def _interface_info(buf: bytes, pos: int, blen: int, endian: str, itf: _Interface) -> InterfaceInfo:
+    """Link type, snaplen, ``if_name`` and ``if_description`` (UTF-8) of an IDB."""
+    text: dict[int, str] = {}
+    for code, value, olen in _options(buf, pos + 16, pos + blen - 4, endian):
+        if code in (_OPT_IF_NAME, _OPT_IF_DESCRIPTION):
+            text[code] = buf[value:value + olen].decode("utf-8", "replace").rstrip("\0")
+    return InterfaceInfo(itf.linktype, itf.snaplen, text.get(_OPT_IF_NAME), text.get(_OPT_IF_DESCRIPTION))
 
 
 def _fcs_bytes(value: int) -> int:

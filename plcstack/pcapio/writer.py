@@ -18,6 +18,22 @@ _PCAP_MAGIC_NS = 0xA1B23C4D
 _PCAP_FCS_PRESENT = 0x04000000
 
 
+def split_timestamp(timestamp_s: float | Decimal | None, time_ns: int | None, units: int) -> tuple[int, int]:
+    """(seconds, fraction in ``units`` per second) of a record time: ``time_ns`` (exact, cut to the
+    unit) or ``timestamp_s`` (rounded to the unit), by default now."""
+    if time_ns is not None:
+        sec, frac = divmod(time_ns, 1_000_000_000)
+        return sec, frac // (1_000_000_000 // units)
+    if timestamp_s is None:
+        timestamp_s = Decimal(time.time_ns()) / 1_000_000_000
+    sec = math.floor(timestamp_s)
+    frac = round((timestamp_s - sec) * units)
+    if frac >= units:
+        sec += 1
+        frac -= units
+    return sec, frac
+
+
 class PcapWriter:
     """Writes classic pcap (little endian, version 2.4) with micro- or nanosecond timestamps.
 
@@ -70,19 +86,7 @@ class PcapWriter:
         """Append one record. The time is ``time_ns`` (exact integer nanoseconds) or ``timestamp_s``
         (a float carries ~0.24 us of precision for present-day dates; a ``Decimal`` is exact), by
         default ``time.time_ns()``. ``orig_len`` is the length on the wire when ``frame`` was cut."""
-        units = self._units
-        if time_ns is not None:
-            sec, frac = divmod(time_ns, 1_000_000_000)
-            if not self.nano:
-                frac //= 1000
-        else:
-            if timestamp_s is None:
-                timestamp_s = Decimal(time.time_ns()) / 1_000_000_000
-            sec = math.floor(timestamp_s)
-            frac = round((timestamp_s - sec) * units)
-            if frac >= units:
-                sec += 1
-                frac -= units
+        sec, frac = split_timestamp(timestamp_s, time_ns, self._units)
         if not 0 <= sec <= 0xFFFFFFFF:
             raise ValueError(f"timestamp {timestamp_s if time_ns is None else time_ns!r} out of range for pcap")
         orig = len(frame) if orig_len is None else max(orig_len, len(frame))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plcstack.capture import CaptureDecoder
+from plcstack.capture.copies import FrameCopies
 from plcstack.codec import Frame, messages
 from plcstack.codec.mac import format_mac
 from plcstack.keys.derive import nid_matches_nmk
@@ -32,8 +33,6 @@ from plcstack.slac.timers import DEFAULT_TIMERS, SlacTimers
 
 #: Capture timestamps are the capturing host's: allow this much (s) before calling a timer violated.
 TOLERANCE_S = 0.005
-#: Two identical frames this close (s) in a capture of several interfaces are one frame seen twice.
-DUPLICATE_WINDOW_S = 0.002
 M = messages
 _RUN_ID_TYPES = (M.CM_SLAC_PARM_REQ, M.CM_SLAC_PARM_CNF, M.CM_START_ATTEN_CHAR_IND, M.CM_MNBC_SOUND_IND,
                  M.CM_ATTEN_CHAR_IND, M.CM_ATTEN_CHAR_RSP, M.CM_SLAC_MATCH_REQ, M.CM_SLAC_MATCH_CNF)
@@ -93,36 +92,23 @@ def _enough_of(m: Any) -> bool:
         and getattr(m, "run_id", None) is not None
 
 
-def _copy_of_an_earlier_frame(r: Any, recent: dict[bytes, tuple[int, bool, Any]]) -> bool:
-    """A second copy of one frame: a Linux cooked capture of every interface (``tcpdump -i any``) sees a
-    frame once leaving one interface and once arriving on another (a bridge, a veth pair).  Same bytes
-    from the source address on, within :data:`DUPLICATE_WINDOW_S`, one of them without a recorded
-    destination or the two in different directions."""
-    key = bytes(r.data[6:])
-    prev = recent.get(key)
-    recent[key] = (r.time_ns, r.dst_known, r.outgoing)
-    if len(recent) > 256:
-        recent.pop(next(iter(recent)))
-    if prev is None or r.time_ns - prev[0] > DUPLICATE_WINDOW_S * 1e9:
-        return False
-    return not (r.dst_known and prev[1]) or (r.outgoing is not None and r.outgoing != prev[2])
-
-
 def group_sessions(records: Any) -> list[RecordedSession]:
     """Group decoded capture records (``plcstack.capture.Record``) into SLAC sessions, in order of appearance.
 
-    The second copy of a frame that a capture of several interfaces saw twice is not counted (see
-    :func:`_copy_of_an_earlier_frame`; ``RecordedSession.copies`` says how many were skipped)."""
+    A copy of a frame that a capture of several interfaces saw more than once (each link it crossed:
+    the emulator's ``--pcap``, ``tcpdump -i any``) is not counted; a sender's own repetitions on one
+    interface are (:class:`plcstack.capture.copies.FrameCopies`; ``RecordedSession.copies`` says how
+    many copies were skipped)."""
     sessions: list[RecordedSession] = []
     by_run: dict[bytes, RecordedSession] = {}
     keys: list[Seen] = []  # every CM_SET_KEY.REQ, attached below to the session that follows it
-    recent: dict[bytes, tuple[int, bool, Any]] = {}
+    copies = FrameCopies()
     for r in records:
         f = r.frame
         if f is None or (f.truncated is not None and not _enough_of(f.message)):
             continue
         m = f.message
-        if _copy_of_an_earlier_frame(r, recent):
+        if copies.is_copy(r):
             dup = by_run.get(bytes(m.run_id)) if isinstance(m, _RUN_ID_TYPES) else None
             if dup is not None:
                 dup.copies += 1
@@ -488,8 +474,8 @@ def format_sessions(sessions: list[dict[str, Any]], path: str) -> str:
             lines.append(f"  attenuation from {a['evse_mac']}: average {a['average_db']:.1f} dB over {a['groups']} "
                          f"groups ({a['num_sounds']} sounds)")
         if s["copies_skipped"]:
-            lines.append(f"  {s['copies_skipped']} second copies of frames skipped (the capture saw them on two "
-                         "interfaces, e.g. tcpdump -i any)")
+            lines.append(f"  {s['copies_skipped']} copies of frames skipped (the capture saw them on more than one "
+                         "interface: tcpdump -i any, a pcapng of several links such as plcstack emulate --pcap)")
         retries = {k: v for k, v in s["retries"].items() if v}
         if retries:
             lines.append("  retries: " + ", ".join(f"{k} x{v}" for k, v in retries.items()))

@@ -75,3 +75,20 @@ def test_a_field_no_frame_can_have_is_an_error_with_suggestions() -> None:
         check_filter_fields(parse_display_filter(text))
     wire = encode("02:00:00:00:00:01", "02:00:00:00:00:02", m.CM_SLAC_MATCH_CNF(run_id=bytes(8), nid=NID))
     assert hit(rec_of(wire), "frame.number == 4 and homeplug_av.mmhdr.mmtype == 0x607d and frame.len > 60")
+
+
+def test_interface_of_a_pcapng_record(tmp_path) -> None:
+    """``interface`` (Wireshark ``frame.interface_id``) picks one observation point of a several-link capture."""
+    from plcstack.capture import CaptureDecoder
+    from plcstack.pcapio import PcapngWriter
+
+    wire = encode("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01", m.CM_SLAC_PARM_REQ(run_id=bytes(8)))
+    path = tmp_path / "links.pcapng"
+    with PcapngWriter(path) as w:
+        for name in ("m0", "m1"):
+            w.add_interface(name)
+        w.write(wire, 1.0, interface=0)
+        w.write(wire, 1.0005, interface=1)
+    assert [r.interface for r in CaptureDecoder(path)] == [0, 1]
+    assert [r.index for r in CaptureDecoder(path, display_filter="interface == 1")] == [2]
+    assert [r.index for r in CaptureDecoder(path, display_filter="frame.interface_id == 0")] == [1]

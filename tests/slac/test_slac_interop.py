@@ -12,11 +12,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from netns_helpers import REPO, bench, emulator, need_tools, stop
 from slac_netns import ipv6_crosses, one_avln, ours, report, slac_network
+
+from plcstack.codec import DecodeError, decode_frame
+from plcstack.pcapio import CaptureReader
+from plcstack.slac.session import analyse_capture
 
 pytestmark = [pytest.mark.netns, pytest.mark.realtools]
 
@@ -64,10 +69,25 @@ def test_our_evse_and_our_pev(tmp_path: Path) -> None:
     print(f"time to match, our PEV vs our EVSE: {p['time_to_match_s']:.3f} s (PEV), joined at {p['joined_at_s']:.3f} s")
 
 
+def link_counts(pcap: Path, link: str) -> Counter[str]:
+    """Message names of the frames recorded on one interface (``link``: its name) of the emulator's pcapng."""
+    reader = CaptureReader(pcap)
+    names: Counter[str] = Counter()
+    for pkt in reader.packets():
+        if reader.interfaces[pkt.interface].name == link:
+            try:
+                names[decode_frame(pkt.data).name] += 1
+            except DecodeError:
+                continue
+    reader.close()
+    return names
+
+
 def test_our_evse_and_open_plc_utils_pev(tmp_path: Path) -> None:
     need_tools("plctool", "pev")
     (tmp_path / "pev.ini").write_text(PEV_INI)
-    with bench(2) as b, emulator(b, slac_network(b), tmp_path):
+    pcap = tmp_path / "emu.pcapng"
+    with bench(2) as b, emulator(b, slac_network(b), tmp_path, extra=("--pcap", str(pcap))):
         evse = ours(b, 0, "evse")
         time.sleep(0.3)
         pev = b.spawn(1, "pev", "-i", b.hosts[1], "-p", str(tmp_path / "pev.ini"), "-d")
@@ -80,6 +100,16 @@ def test_our_evse_and_open_plc_utils_pev(tmp_path: Path) -> None:
     assert "pev_cm_slac_match: <-- CM_SLAC_MATCH.CNF" in pev_out, pev_out[-3000:]
     assert e["attenuation"][0]["num_sounds"] == 10
     print(f"time to match, open-plc-utils pev vs our EVSE: {e['time_to_match_s']:.3f} s (EVSE side)")
+    # the emulator's recording: each frame between the hosts is on both host links (two pcapng
+    # interfaces); the capture analysis counts it once, and the pev's own repetitions as repetitions
+    sent = link_counts(pcap, b.modem_if(1))  # what the EV host sent and got, as its link saw it
+    (s,) = analyse_capture(pcap)
+    assert s["result"] == "matched" and s["copies_skipped"] > 0
+    assert s["sounds"]["sent"] == sent["CM_MNBC_SOUND.IND"] == s["sounds"]["expected"] == 10, s["sounds"]
+    assert s["retries"] == {"CM_SLAC_PARM.REQ": sent["CM_SLAC_PARM.REQ"] - 1, "CM_ATTEN_CHAR.IND": 0,
+                            "CM_SLAC_MATCH.REQ": sent["CM_SLAC_MATCH.REQ"] - 1}, s["retries"]
+    starts = next(st for st in s["steps"] if st["step"] == "CM_START_ATTEN_CHAR")
+    assert starts["count"] == sent["CM_START_ATTEN_CHAR.IND"] >= 1
 
 
 def test_our_pev_and_open_plc_utils_evse(tmp_path: Path) -> None:

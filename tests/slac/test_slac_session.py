@@ -35,9 +35,12 @@ class HostLinks:
         self.pcap.close()
 
 
-def recorded_run(path: Path, faults: list | None = None, seed: int = 1) -> Path:
+def recorded_run(path: Path, faults: list | None = None, seed: int = 1, both_links: bool = False) -> Path:
+    """A session of our EVSE and PEV through emulated modems, as a tap on both host links records it
+    (each frame once) or, ``both_links``, as ``plcstack emulate --pcap`` does (every frame on every link
+    it crosses, one pcapng interface per link)."""
     net = network_from_dict({"network": {"seed": seed}, "modem": MODEMS, "fault": faults or []})
-    rec = HostLinks(path)
+    rec: HostLinks | PcapRecorder = PcapRecorder(str(path), epoch=1_700_000_000.0) if both_links else HostLinks(path)
     pl = net.powerline(recorder=rec)
     rng = random.Random(seed)
     bench = SlacBench(pl)
@@ -177,7 +180,19 @@ def test_a_capture_of_every_interface_counts_each_frame_once(tmp_path: Path, mon
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(doubled)))
     assert main(["slac", "-"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("<stdin>: 1 SLAC session(s)") and "MATCHED" in out and "second copies" in out
+    assert out.startswith("<stdin>: 1 SLAC session(s)") and "MATCHED" in out and "copies of frames skipped" in out
+
+
+@pytest.mark.parametrize("faults", [[], [{"loss": 0.2}], [{"delay_ms": 40}]])
+def test_the_emulators_recording_of_both_links_counts_each_frame_once(tmp_path: Path, faults: list) -> None:
+    """``plcstack emulate --pcap`` records a frame between the hosts on both host links (two pcapng
+    interfaces, 0.5 ms apart): the analysis is the one of a tap that saw each frame once."""
+    (both,) = analyse_capture(recorded_run(tmp_path / "both.pcapng", faults, both_links=True))
+    (once,) = analyse_capture(recorded_run(tmp_path / "once.pcap", faults))
+    assert both["copies_skipped"] > 0 and once["copies_skipped"] == 0
+    for key in ("result", "retries", "sounds", "violations", "left_path"):
+        assert both[key] == once[key], key
+    assert [(st["step"], st["count"]) for st in both["steps"]] == [(st["step"], st["count"]) for st in once["steps"]]
 
 
 def test_sounds_short_of_their_rnd_still_count(tmp_path: Path) -> None:
