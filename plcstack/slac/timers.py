@@ -102,7 +102,8 @@ class SlacTimers:
                 "CM_SLAC_MATCH.REQ or CM_AMP_MAP.REQ (so at most 1 + 2 transmissions)")
     # ---------------------------------------------------------------- sounding
     C_EV_start_atten_char_inds: int = setting(
-        3, unit="count", role="EV", minimum=3, maximum=3, source="iso; mstar; libslac 3; openplc sends 3",
+        3, unit="count", role="EV", minimum=3, maximum=3,
+        source="iso; mstar; libslac 3; openplc HEAD sends 3 (Debian's 2023 pev 1)",
         meaning="CM_START_ATTEN_CHAR.IND messages the EV sends")
     C_EV_match_MNBC: int = setting(
         10, unit="count", role="EV", minimum=10, maximum=10, source="iso; mstar; libslac; pyslac; openplc 10",
