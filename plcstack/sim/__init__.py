@@ -3,7 +3,7 @@
 Layers, each a module of small functions or plain dataclasses:
 
 * :mod:`.carriers`, :mod:`.channel`, :mod:`.noise`, :mod:`.phy`, :mod:`.mac` -- physics, each model a
-  referenced NumPy function (simulator.md §3--§5);
+  referenced NumPy function (docs/sim-models.md);
 * :mod:`.site` -- the TOML site description;
 * :mod:`.topology` -- per ordered pair channel gain on the carrier grid from the site's cable tree;
 * :mod:`.engine` -- AVLNs, CCo election, beacon loss, gateway selection and flapping over time;

@@ -139,7 +139,7 @@ def multipath_response(
     complex ndarray with the shape of ``freq_hz``.
 
     Source: Zimmermann & Dostert, IEEE Trans. Commun. 50(4), 2002, eq. (8) [L]; regression
-    values in simulator.md section 3.1 [D].
+    values in docs/sim-channel.md [D].
     """
     f = np.asarray(freq_hz, dtype=float)
     g = np.asarray(gains, dtype=float)
@@ -226,7 +226,7 @@ def _copper_two_wire(area_mm2: float, insulation_mm: float, tan_delta: float = 0
 
 
 # PVC insulation thickness per cross-section (mm), IEC 60227 / 60502 style values [L];
-# 2.5 -> 0.8 and 6 -> 1.0 are the simulator.md section 3.2 table values [D].
+# 2.5 -> 0.8 and 6 -> 1.0 are the docs/sim-channel.md table values [D].
 _CU_INSULATION_MM: dict[float, float] = {
     1.5: 0.7, 2.5: 0.8, 4: 0.8, 6: 1.0, 10: 1.0, 16: 1.0, 25: 1.2, 35: 1.2,
 }
@@ -344,13 +344,38 @@ def propagation_constant(cable: CableType, freq_hz: np.ndarray | float) -> tuple
     return np.sqrt(z * y), np.sqrt(z / y)
 
 
-def cable_attenuation_db_per_m(cable: CableType, freq_hz: np.ndarray | float) -> np.ndarray:
-    """Matched-line attenuation 8.686 Re(gamma) in dB/m [D from ns-3 formulas].
+def cable_attenuation_db_per_m(cable: CableType, freq_hz: np.ndarray | float,
+                               installation_a1_s_per_m: float = 0.0) -> np.ndarray:
+    """Matched-line attenuation 8.686 Re(gamma) in dB/m (ns-3 formulas), plus an installation excess.
 
-    NAYY150SE at 10 MHz: 4.29 dB/100 m (simulator.md section 3.2).
+    NAYY150SE at 10 MHz: 4.29 dB/100 m; with ``installation_a1_s_per_m`` see
+    :func:`installed_propagation_constant`.
     """
-    gamma, _ = propagation_constant(cable, freq_hz)
+    gamma, _ = installed_propagation_constant(cable, freq_hz, installation_a1_s_per_m)
     return NP_TO_DB * gamma.real
+
+
+#: Installation excess attenuation per metre (s/m, alpha = a1 f in Np/m): the a1 of the measured
+#: in-building networks of Zimmermann & Dostert 2002 (4-path reference model): 1.36 / 6.78 / 20.33
+#: dB/100 m at 2 / 10 / 30 MHz.
+ZIMMERMANN_MEASURED_A1_S_PER_M: float = 7.8e-10
+
+
+def installed_propagation_constant(cable: CableType, freq_hz: np.ndarray | float,
+                                   installation_a1_s_per_m: float = ZIMMERMANN_MEASURED_A1_S_PER_M,
+                                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(gamma 1/m, Zc ohm) of an *installed* run: the clean line plus a distributed excess loss.
+
+    The RLGC formulas describe a clean, uniform two-conductor line.  An installed run also loses
+    energy along its length to what a site file does not list: terminals and joints, unlisted
+    loads and short branches, bundling with other cables, ageing insulation.  That excess is
+    modelled as alpha_x(f) = a1 f (Np/m) added to Re(gamma), with the a1 Zimmermann & Dostert fitted
+    to measured networks by default.  Zc is the clean line's (the excess is a loss, not a geometry).
+    ``installation_a1_s_per_m = 0`` gives the clean line.
+    """
+    gamma, zc = propagation_constant(cable, freq_hz)
+    f = np.asarray(freq_hz, dtype=float)
+    return gamma + installation_a1_s_per_m * np.abs(f), zc
 
 
 # ---------------------------------------------------------------------------
@@ -469,7 +494,7 @@ def series_element_abcd(insertion_loss_db: np.ndarray | float, z_ref_ohm: float 
     A symmetric resistive pad with image impedance ``z_ref_ohm`` and loss IL dB:
     K = 10^(IL/20); ABCD = [[ (K+1/K)/2, z (K-1/K)/2 ], [ (K-1/K)/(2z), (K+1/K)/2 ]].
     Between z_ref terminations its insertion loss is exactly IL.  Values [E] 0-20 dB
-    (SmallNetBuilder AFCI test ~50 -> ~15 Mbps, simulator.md section 3.3 [V page]).
+    (SmallNetBuilder AFCI test ~50 -> ~15 Mbps, docs/sim-channel.md [V page]).
     """
     il = np.asarray(insertion_loss_db, dtype=float)
     kk = 10.0 ** (il / 20.0)

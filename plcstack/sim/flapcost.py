@@ -1,4 +1,4 @@
-"""What one flap costs a charger: outage seconds and extra bytes (simulator.md §6.8).
+"""What one flap costs a charger: outage seconds and extra bytes (docs/sim-network.md).
 
 Each function returns plain numbers and names its source.  The engine charges these costs to the
 node that flapped; ``summary.json`` reports them against the charger's ~3 MB/day budget.
@@ -8,20 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the rule book's firmware timers (docs/avln.md), re-exported: flap costs are built from them
+from ..avln.rules import (
+    ASSOC_TIMEOUT_S,
+    BACKUP_CCO_TICKS,
+    BBT_S,
+    BEACON_LOSS_TICK_S,
+    DISCOVER_PERIOD_S,
+    HANDOVER_BEACONS,
+    KEY_TIMEOUT_S,
+    REDISCOVERY_TICKS,
+    TEI_LEASE_AUTH_S,
+    USAI_S,
+    beacon_loss_detection_s,
+)
+from .formation import MME_RTT_S
 from .site import SiteParams
 
-# -- HomePlug AV re-association (Greenvity HPGP firmware timers, simulator.md §6.2 [V]) -----------
-BEACON_LOSS_TICK_S = 0.2  # HPGP_TIME_BEACON_LOSS
-BACKUP_CCO_TICKS = 3  # MAX_NO_BEACON_BACKUPCCO: a backup CCo takes over after 0.6 s
-REDISCOVERY_TICKS = 18  # MAX_NO_BEACON_NW_DISCOVERY: a station restarts discovery after 3.6 s
-BBT_S = 1.0  # HPGP_TIME_BBT: listen before deciding the role
-USAI_S = 1.0  # HPGP_TIME_USAI: CM_UNASSOCIATED_STA.IND interval
-DISCOVER_PERIOD_S = 5.0  # HPGP_TIME_DISC_PERIOD_MAX
-ASSOC_TIMEOUT_S = 1.0  # HPGP_TIME_ASSOC
-KEY_TIMEOUT_S = 1.0  # HPGP_TIME_KEY
-HANDOVER_BEACONS = 5  # HPGP_HO_COUNTDOWN_MAX
-TEI_LEASE_AUTH_S = 2880 * 60.0  # HPGP_TIME_TEI_LEASE_AUTH_MIN (48 h)
-MME_RTT_S = 0.02  # [E] CC_ASSOC / CM_GET_KEY exchange on a working link
+__all__ = [
+    "ASSOC_TIMEOUT_S", "BACKUP_CCO_TICKS", "BBT_S", "BEACON_LOSS_TICK_S", "DISCOVER_PERIOD_S", "HANDOVER_BEACONS",
+    "KEY_TIMEOUT_S", "MME_RTT_S", "REDISCOVERY_TICKS", "TEI_LEASE_AUTH_S", "USAI_S", "FlapCost",
+    "beacon_loss_detection_s", "dhcp_retransmit_schedule", "flap_cost", "mqtt_dead_client_s", "reconnect_cost",
+]
 
 # -- Upper layers ----------------------------------------------------------------------------------
 TCP_INITIAL_RTO_S = 1.0  # RFC 6298 [L]
@@ -34,11 +42,6 @@ MQTT_RECONNECT_BYTES = 600  # [E] CONNECT/CONNACK + re-SUBSCRIBE + small QoS1 re
 OCPP_RECONNECT_BYTES = 1_500  # [E] WebSocket upgrade + BootNotification + StatusNotification
 DHCP_EXCHANGE_BYTES = 4 * 342  # DISCOVER/OFFER/REQUEST/ACK, minimum BOOTP frames [L]
 ARP_BYTES = 2 * 60
-
-
-def beacon_loss_detection_s(ticks: int = REDISCOVERY_TICKS) -> float:
-    """Time from the last beacon heard to the station's reaction: ticks x 200 ms (3.6 s for 18)."""
-    return ticks * BEACON_LOSS_TICK_S
 
 
 def dhcp_retransmit_schedule(attempts: int = 5, first_s: float = 4.0, cap_s: float = 64.0) -> list[float]:

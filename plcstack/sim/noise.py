@@ -14,15 +14,49 @@ import numpy as np
 
 from plcstack.sim.carriers import CARRIER_SPACING_HZ
 
-#: (a dBm/Hz, b dBm/Hz, c) of the Esmailian et al. 2003 curve as coded in ns-3 PLC [V].
-#: ns-3 labels (-145, 53.23, -0.337) "best case" but it is the *noisier* curve at every
-#: frequency in 1-30 MHz (-120.5 vs -132.6 dBm/Hz at 10 MHz) [D]; we name by value.
-NOISY_BACKGROUND: tuple[float, float, float] = (-145.0, 53.23, -0.337)
-#: ns-3's "worst case" (-140, 38.75, -0.72) is in fact the quieter curve [D].
-QUIET_BACKGROUND: tuple[float, float, float] = (-140.0, 38.75, -0.72)
+#: (a dBm/Hz, b dBm/Hz, c) of the two Esmailian et al. 2003 background curves, N = a + b f_MHz^c.
+#: The "high" curve is the noisier one at every frequency in 1-30 MHz (-102.9 / -120.5 / -128.1
+#: dBm/Hz at 2 / 10 / 30 MHz, against -116.5 / -132.6 / -136.7 for the "low" one), although the ns-3
+#: PLC module's ``plc-defs`` calls it "best case"; the names here say what the values are.
+ESMAILIAN_HIGH: tuple[float, float, float] = (-145.0, 53.23, -0.337)
+ESMAILIAN_LOW: tuple[float, float, float] = (-140.0, 38.75, -0.72)
+NOISY_BACKGROUND = ESMAILIAN_HIGH  # the names the site file uses: background = "noisy" / "quiet"
+QUIET_BACKGROUND = ESMAILIAN_LOW
 
-#: Effective AFE/ADC noise floor of a receiver [E] (-140...-150 dBm/Hz).
-RECEIVER_FLOOR_DBM_PER_HZ: float = -145.0
+#: ISO 15118-3's typical Green PHY level, -75 dBm/Hz (9 kHz, 50 ohm), is 1.3 Vpp on the line
+#: (uhi22/pyPLC ``doc/plcSignalAmplitude.md``).
+ISO15118_REF_VPP: float = 1.3
+ISO15118_REF_DBM_PER_HZ: float = -75.0
+#: pyPLC's receive-limit test: a 400 mVpp source attenuated by 44 dB is no longer heard ("modem goes
+#: to sleep"); 36 dB is where it becomes unstable, 42 dB where only single messages pass.
+PYPLC_SOURCE_VPP: float = 0.4
+PYPLC_LOST_AT_DB: float = 44.0
+
+
+def vpp_to_dbm_per_hz(vpp: float, ref_vpp: float = ISO15118_REF_VPP,
+                      ref_dbm_hz: float = ISO15118_REF_DBM_PER_HZ) -> float:
+    """PSD (dBm/Hz) of a HomePlug signal of ``vpp`` volts peak-to-peak, scaled from the ISO 15118-3
+    reference (1.3 Vpp <-> -75 dBm/Hz): 400 mVpp -> -85.2 dBm/Hz."""
+    return ref_dbm_hz + 20.0 * math.log10(vpp / ref_vpp)
+
+
+def receiver_floor_from_limit_dbm_per_hz(source_vpp: float = PYPLC_SOURCE_VPP,
+                                         lost_at_db: float = PYPLC_LOST_AT_DB, robo_copies: int = 4,
+                                         robo_threshold_db: float = 2.0) -> float:
+    """Effective noise floor (dBm/Hz) of a receiver that loses a ROBO link at ``lost_at_db``.
+
+    The received PSD at the limit is ``vpp_to_dbm_per_hz(source) - lost_at_db``; a ROBO frame
+    decodes while its copy-combined SNR (mean SNR x copies) is above the decoding threshold, so the
+    floor is that PSD + 10 log10(copies) - threshold.  pyPLC's numbers (400 mVpp, 44 dB, STD-ROBO
+    4 copies, 2 dB): -85.2 - 44 + 6.0 - 2 = -125.2 dBm/Hz.  A bench line is quiet, so this is the
+    receiver's own floor (front end, ADC, AGC), not line noise.
+    """
+    received = vpp_to_dbm_per_hz(source_vpp) - lost_at_db
+    return received + 10.0 * math.log10(robo_copies) - robo_threshold_db
+
+
+#: Effective receiver floor (dBm/Hz), derived from pyPLC's receive-limit measurement above.
+RECEIVER_FLOOR_DBM_PER_HZ: float = round(receiver_floor_from_limit_dbm_per_hz(), 1)
 
 #: Shortwave broadcast bands inside 1.8-30 MHz, (low, high) in MHz [L, ITU allocations].
 SHORTWAVE_BANDS_MHZ: list[tuple[float, float]] = [
@@ -40,7 +74,7 @@ shortwave_bands_mhz = SHORTWAVE_BANDS_MHZ  # lower-case alias
 
 
 def receiver_floor_dbm_per_hz(freq_hz: np.ndarray | float, level_dbm_hz: float = RECEIVER_FLOOR_DBM_PER_HZ) -> np.ndarray:
-    """Flat receiver (AFE/ADC) noise floor in dBm/Hz, default -145 [E]."""
+    """Flat receiver (AFE/ADC) noise floor in dBm/Hz, default :data:`RECEIVER_FLOOR_DBM_PER_HZ`."""
     return np.full(np.shape(freq_hz), float(level_dbm_hz))
 
 
@@ -82,7 +116,7 @@ def narrowband_noise_dbm_per_hz(
     sigma = (hi-lo)/4 (so ~95 % of its shape lies inside the band) and a peak of
     ``base_dbm_hz + level_above_db`` (per band if a sequence).  Returns only the
     interference (power-sum it with the background yourself); -inf far from all bands.
-    Model [E] (10-30 dB above background, simulator.md section 4.2); bands [L].
+    Model [E] (10-30 dB above background, docs/sim-noise.md); bands [L].
     """
     f_mhz = np.asarray(freq_hz, dtype=float) / 1e6
     base = np.asarray(base_dbm_hz, dtype=float)
@@ -194,6 +228,39 @@ def cispr32_limit_dbm_per_hz(
     return dbuv_to_dbm_per_hz(cispr32_limit_dbuv(freq_hz, device_class, detector))
 
 
+def charger_emission_dbm_per_hz(
+    freq_hz: np.ndarray | float,
+    broadband_dbm_hz: np.ndarray | float,
+    switching_hz: float = 65e3,
+    comb_level_db: float = 10.0,
+    spread_spectrum: bool = False,
+    bin_hz: float = CARRIER_SPACING_HZ,
+    device_class: str = "B",
+    detector: str = "QP",
+) -> np.ndarray:
+    """PSD (dBm/Hz) a charging EV/charger injects, averaged over each carrier bin.
+
+    * a broadband part ``broadband_dbm_hz`` (per carrier);
+    * a switching comb: lines at n * f_sw.  Averaged over a whole f_sw period the comb PSD is
+      broadband + ``comb_level_db``, i.e. each line carries that PSD x f_sw.  On a carrier bin of
+      width ``bin_hz`` (24.414 kHz) the bin-average PSD is (lines in bin) x line power / bin_hz, so
+      with f_sw > bin_hz some carriers see no line and others a strong one.  ``spread_spectrum``
+      (frequency dithering) smears the lines into a continuous broadband + ``comb_level_db``;
+    * the total is capped at the CISPR 32 mains-port limit (``device_class``/``detector``, default
+      class B QP: -86.5 dBm/Hz in 5-30 MHz): a compliant product cannot inject more.
+    """
+    f = np.asarray(freq_hz, dtype=float)
+    broadband_db = np.broadcast_to(np.asarray(broadband_dbm_hz, dtype=float), f.shape)
+    comb_avg_lin = 10.0 ** ((broadband_db + comb_level_db) / 10.0)
+    if spread_spectrum:
+        comb_lin = comb_avg_lin
+    else:  # harmonics n*f_sw inside (f - bin/2, f + bin/2]
+        n_lines = np.floor((f + bin_hz / 2) / switching_hz) - np.floor((f - bin_hz / 2) / switching_hz)
+        comb_lin = n_lines * comb_avg_lin * switching_hz / bin_hz
+    total_db = power_sum_db(broadband_db, 10.0 * np.log10(np.maximum(comb_lin, 1e-300)))
+    return np.minimum(total_db, cispr32_limit_dbm_per_hz(f, device_class, detector))
+
+
 def charger_noise_dbm_per_hz(
     freq_hz: np.ndarray | float,
     level_dbm_hz_at_1mhz: float = -105.0,
@@ -205,35 +272,15 @@ def charger_noise_dbm_per_hz(
     device_class: str = "B",
     detector: str = "QP",
 ) -> np.ndarray:
-    """PSD (dBm/Hz) injected at a charging EV/charger node, averaged over each carrier bin.
-
-    Model [E] (simulator.md section 4.4):
-
-    * broadband bump B(f) = level_at_1MHz + slope * log10(f / 1 MHz) (1/f-type decay,
-      default -10 dB/decade);
-    * switching comb: lines at n * f_sw.  Averaged over a whole f_sw period the comb PSD
-      is B(f) + comb_level_db, i.e. each line carries power B(f) 10^(comb/10) f_sw.  On a
-      carrier bin of width ``bin_hz`` (24.414 kHz) the bin-average PSD is
-      (lines in bin) * line power / bin_hz, so with f_sw > bin_hz some carriers see no line
-      and others see a strong one.  ``spread_spectrum=True`` (frequency dithering) smears
-      the lines into a continuous B(f) + comb_level_db;
-    * the total is capped at the CISPR 32 mains-port limit (``device_class``/``detector``,
-      default class B QP: -86.5 dBm/Hz in 5-30 MHz) since a compliant product cannot
-      inject more at the source [L]->[D].
+    """:func:`charger_emission_dbm_per_hz` with a 1/f-type broadband part:
+    B(f) = level_at_1MHz + slope x log10(f / 1 MHz) (default -10 dB/decade).
 
     ``freq_hz`` should be carrier centre frequencies (> 0).
     """
     f = np.asarray(freq_hz, dtype=float)
     broadband_db = level_dbm_hz_at_1mhz + slope_db_per_decade * np.log10(f / 1e6)
-    comb_avg_lin = 10.0 ** ((broadband_db + comb_level_db) / 10.0)
-    if spread_spectrum:
-        comb_lin = comb_avg_lin
-    else:
-        # harmonics n*f_sw inside (f - bin/2, f + bin/2]
-        n_lines = np.floor((f + bin_hz / 2) / switching_hz) - np.floor((f - bin_hz / 2) / switching_hz)
-        comb_lin = n_lines * comb_avg_lin * switching_hz / bin_hz
-    total_db = power_sum_db(broadband_db, 10.0 * np.log10(np.maximum(comb_lin, 1e-300)))
-    return np.minimum(total_db, cispr32_limit_dbm_per_hz(f, device_class, detector))
+    return charger_emission_dbm_per_hz(f, broadband_db, switching_hz, comb_level_db, spread_spectrum, bin_hz,
+                                       device_class, detector)
 
 
 # ---------------------------------------------------------------------------

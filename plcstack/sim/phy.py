@@ -1,7 +1,7 @@
 """HomePlug AV / AV2 / Green PHY physical layer: SNR thresholds, bit loading, PHY rates, ROBO.
 
 Pipeline used by the simulator: per-carrier SNR (dB) -> bits per carrier (tone map) ->
-coded PHY rate R = sum(b_k) * r_FEC / T_sym (simulator.md section 5.3).
+coded PHY rate R = sum(b_k) * r_FEC / T_sym (docs/sim-phy.md).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _q(x: float) -> float:
 
 
 def qam_ber(bits: int, snr_linear: float) -> float:
-    """Uncoded Gray-mapped BER at Es/N0 = ``snr_linear`` (simulator.md section 5.4 [D]).
+    """Uncoded Gray-mapped BER at Es/N0 = ``snr_linear`` (docs/sim-phy.md [D]).
 
     BPSK: Q(sqrt(2 g)); M-QAM (M = 2^bits, also used for 8-QAM and odd bits):
     (4/log2 M)(1 - 1/sqrt M) Q(sqrt(3 g / (M - 1))).
@@ -66,7 +66,7 @@ def qam_ber(bits: int, snr_linear: float) -> float:
 def qam_threshold_snr_db(bits: int, ber: float) -> float:
     """SNR (Es/N0 per carrier, dB) at which :func:`qam_ber` equals ``ber``; bisection.
 
-    Reproduces simulator.md section 5.4 table [D], e.g. QPSK 9.8 dB, 1024-QAM 34.3 dB at 1e-3.
+    Reproduces docs/sim-phy.md table [D], e.g. QPSK 9.8 dB, 1024-QAM 34.3 dB at 1e-3.
     """
     if bits < 1:
         raise ValueError("bits must be >= 1")
@@ -81,7 +81,7 @@ def qam_threshold_snr_db(bits: int, ber: float) -> float:
 
 
 #: Thresholds are rounded to this many decimals of a dB, as in the published table (a) of
-#: simulator.md section 5.4; with it the section 5.5 rate table is reproduced [D].
+#: docs/sim-phy.md; with it the flat-attenuation rate table is reproduced [D].
 THRESHOLD_DECIMALS: int = 1
 
 
@@ -125,7 +125,7 @@ def bit_loading(
     decimals : rounding of the thresholds (default 1 -> the 0.1 dB published table).
 
     Returns int8 array with values in {0,1,2,3,4,6,8,10(,12)}.  Source: table (a) of
-    simulator.md section 5.4 [D]; HPAV leaves the thresholds to vendors [V].
+    docs/sim-phy.md [D]; HPAV leaves the thresholds to vendors [V].
     """
     s = np.asarray(snr_db, dtype=float)
     if snr_cap_db is not None:
@@ -250,7 +250,7 @@ def link_phy_rate_mbps(
     ber, margin_db, snr_cap_db, max_bits : see :func:`bit_loading`.
     symbol_s, fec_rate : symbol duration (s) and FEC rate.
 
-    Returns ndarray of the broadcast leading shape.  Reproduces simulator.md section 5.5
+    Returns ndarray of the broadcast leading shape.  Reproduces docs/sim-phy.md
     (e.g. 60 dB flat, quiet noise, BER 1e-3 -> 79.6 Mbps) [D].
     """
     snr = link_snr_db(tx_psd_dbm_hz, path_loss_db, noise_dbm_hz)

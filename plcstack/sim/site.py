@@ -1,13 +1,14 @@
 """The site description: a TOML file of cable runs, chargers and PLC modules.
 
-Minimum (the issue's example) plus optional knobs, every one with a default::
+A minimal site plus optional knobs, every one with a default::
 
     [site]
     grid = "TN"                 # TN, TT or IT
     mains_hz = 50
-    cross_phase_loss_db = 10    # [E] simulator.md §3.3, sweep 0-25 dB
-    background = "quiet"        # "quiet" or "noisy" coloured background (simulator.md §4.1)
+    noise_class = "industrial"  # residential, commercial or industrial (the default: EV-charging sites)
+    cross_phase_loss_db = 10    # dB between phases on TN/TT
     gateway_policy = "hysteresis"   # "none", "hysteresis" or "sticky" (charger firmware)
+    lone_policy = "become_cco"  # or "stay_unassociated" (rule book, docs/avln.md)
 
     [[cable]]
     name = "run-A"
@@ -40,7 +41,9 @@ Minimum (the issue's example) plus optional knobs, every one with a default::
     b = "M1"
     extra_loss_db = 6           # added to the bottom-up channel (both directions unless directed = true)
     multipath = "4path"         # or replace the channel by a Zimmermann-Dostert model: 4path, 15path,
-                                # 5path, 17path (simulator.md §3.1) -- coupling loss still applies
+                                # 5path, 17path -- coupling loss still applies
+
+Every ``[site]`` parameter, its unit, default and source: ``docs/sim-parameters.md``.
 
 Parsing is strict: unknown keys, unknown cables and impossible positions raise :class:`SiteError`
 naming the table and key, because a silently ignored typo changes what the simulation predicts.
@@ -55,7 +58,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..avln.rules import DEFAULT_LONE_POLICY, CcoMode, LonePolicy
 from ..codec.mac import format_mac
+from .channel import ZIMMERMANN_MEASURED_A1_S_PER_M
+from .noise import RECEIVER_FLOOR_DBM_PER_HZ
+from .noiseclass import DEFAULT_NOISE_CLASS, NOISE_CLASSES
 
 GRIDS = ("TN", "TT", "IT")
 TN_PHASES = ("L1", "L2", "L3")
@@ -101,6 +108,7 @@ class LinkOverride:
 
 
 MULTIPATH_MODELS = ("4path", "15path", "5path", "17path")
+NARROWBAND_MODELS = ("benyoucef", "shortwave", "none")
 
 
 @dataclass(frozen=True)
@@ -119,8 +127,9 @@ class Node:
     technology: str = "AV"
     cco_capability: int = 1
     mac: bytes = b""
-    noise_dbm_hz: float = -105.0  # charger's conducted emission at its terminals while charging [E]
+    noise_dbm_hz: float | None = None  # dBm/Hz at 1 MHz of the charging emission; None: CISPR-relative default
     gateway_policy: str | None = None  # None: the site default
+    cco_mode: str = "auto"  # the PIB's CCo selection: auto, always or never (rule book CcoMode)
 
     @property
     def is_gateway(self) -> bool:
@@ -133,38 +142,46 @@ class Node:
 
 @dataclass(frozen=True)
 class SiteParams:
-    """Site-wide model parameters; every default carries its provenance tag."""
+    """Site-wide model parameters.  Every default, its unit and its source: ``docs/sim-parameters.md``."""
 
     grid: str = "TN"
     mains_hz: float = 50.0
-    cross_phase_loss_db: float = 10.0  # [E] §3.3: default 10 dB, sweep 0-25 dB
-    coupling_loss_db: float = 2.0  # [E] §3.3: 1-3 dB per end (coupling transformer, capacitor)
-    board_loss_db: float = 3.0  # [E] busbars and terminals crossed at the distribution board
-    feeder_impedance_ohm: float = 30.0  # [E] supply side seen from the board at HF
-    background: str = "quiet"  # §4.1 parameter set ("quiet" or "noisy", labels corrected)
-    narrowband_db: float = 15.0  # [E] §4.2: short-wave broadcast bumps 10-30 dB above background
-    noise_spread_db: float = 3.0  # [E] per-receiver random background offset (asymmetry, V26)
-    impulsive_index_a: float = 0.1  # [L/E] §4.3 Middleton class A default
-    impulsive_gamma: float = 0.01  # [L/E] §4.3
-    fading_sigma_db: float = 2.0  # [E] slow link variation (loads switching), std of an OU process
-    fading_tau_s: float = 600.0  # [E] its correlation time
-    wifi_sigma_db: float = 3.0  # [E] RSSI variation of a fixed installation (people, cars, doors), OU
-    wifi_tau_s: float = 60.0  # [E]
-    tx_psd_dbm_hz: float = -50.0  # [V] §5.1 HPAV limit 1.8-30 MHz
-    snr_cap_db: float = 42.0  # [E] §4.1: transmitter EVM / AGC limit 40-45 dB
-    target_ber: float = 1e-3  # §5.4 table (a)
-    av2_mimo_gain: float = 1.0  # [L/E] AV2 MIMO (L-N, L-PE, N-PE) rate gain over SISO; 2.0 = ideal 2x2 bound
-    margin_db: float = 0.0  # §5.4 [E] 0-3 dB
+    cross_phase_loss_db: float = 10.0  # dB between phases on TN/TT (no published anchor; sweep 0-25)
+    coupling_loss_db: float = 2.0  # dB per end: coupling transformer and capacitor (1-3 dB)
+    board_loss_db: float = 3.0  # dB across the distribution board's busbars and terminals
+    feeder_impedance_ohm: float = 30.0  # ohm, the supply side seen from the board at HF
+    installation_a1_s_per_m: float = ZIMMERMANN_MEASURED_A1_S_PER_M  # s/m, excess loss a1 f of installed runs
+    noise_class: str = DEFAULT_NOISE_CLASS  # residential, commercial or industrial (EV sites: industrial)
+    background: str | None = None  # "quiet"/"noisy" overrides the class's Esmailian curve
+    narrowband: str = "benyoucef"  # narrowband interferers: benyoucef (class statistics), shortwave, none
+    narrowband_db: float = 15.0  # dB above the background of the shortwave bands (narrowband = "shortwave")
+    receiver_floor_dbm_hz: float = RECEIVER_FLOOR_DBM_PER_HZ  # dBm/Hz, effective receiver floor (pyPLC limit)
+    it_pair_noise_db: float = 3.0  # dB more line noise between two line conductors (IT) than phase-N
+    noise_spread_db: float = 3.0  # dB, per-receiver random background offset (link asymmetry)
+    charger_emission_margin_db: float = 20.0  # dB a charging vehicle's emission sits below CISPR 32 B average
+    impulsive_index_a: float = 0.1  # Middleton class A index (kept for sweeps; not used by the engine)
+    impulsive_gamma: float = 0.01
+    fading_sigma_db: float = 2.0  # dB, slow link variation (loads switching), std of an OU process
+    fading_tau_s: float = 600.0  # s, its correlation time
+    wifi_sigma_db: float = 3.0  # dB, RSSI variation of a fixed installation (people, cars, doors), OU
+    wifi_tau_s: float = 60.0  # s
+    tx_psd_dbm_hz: float = -50.0  # dBm/Hz, HomePlug AV / AV2 transmit PSD, 1.8-30 MHz
+    gp_tx_psd_dbm_hz: float = -75.0  # dBm/Hz, Green PHY typical (ISO 15118-3)
+    snr_cap_db: float = 42.0  # dB, transmitter EVM / AGC limit (40-45 dB)
+    target_ber: float = 1e-3  # pre-FEC BER of the bit-loading thresholds
+    av2_mimo_gain: float = 1.0  # AV2 MIMO (L-N, L-PE, N-PE) rate gain over SISO; 2.0 = ideal 2x2 bound
+    margin_db: float = 0.0  # dB bit-loading margin (0-3 dB)
     gateway_policy: str = "hysteresis"
     wifi_threshold_dbm: float = -75.0  # vendor manual
-    wifi_hysteresis_db: float = 3.0  # [E] §6.7 Schmitt trigger +-3 dB around -75
-    dwell_s: float = 60.0  # [E] §6.7 minimum dwell
-    gateway_switch_ratio: float = 1.3  # [E] a new gateway must be 30 % faster (hysteresis policy)
-    reselect_interval_s: float = 10.0  # [E] how often the charger firmware re-evaluates its uplink
-    min_rate_mbps: float = 1.0  # [E] below this a PLC route is unusable for the charger's traffic
+    wifi_hysteresis_db: float = 3.0  # Schmitt trigger +-3 dB around -75
+    dwell_s: float = 60.0  # minimum dwell
+    gateway_switch_ratio: float = 1.3  # a new gateway must be 30 % faster (hysteresis policy)
+    reselect_interval_s: float = 10.0  # how often the charger firmware re-evaluates its uplink
+    min_rate_mbps: float = 1.0  # below this a PLC route is unusable for the charger's traffic
     daily_bytes: float = 3e6  # vendor manual: about 3 MB a day per charger
-    mqtt_keepalive_s: float = 60.0  # [E] typical; broker drops a dead client after 1.5x (MQTT 3.1.1)
-    rtt_s: float = 0.08  # [E] charger <-> backend round trip
+    mqtt_keepalive_s: float = 60.0  # typical; a broker drops a dead client after 1.5x (MQTT 3.1.1)
+    rtt_s: float = 0.08  # charger <-> backend round trip
+    lone_policy: str = DEFAULT_LONE_POLICY.value  # rule book: a station hearing only other AVLNs becomes CCo
 
 
 @dataclass(frozen=True)
@@ -280,7 +297,7 @@ def mac_for(name: str, kind: str) -> bytes:
 _PARAM_FIELDS = {f for f in SiteParams.__dataclass_fields__}
 _NODE_KEYS = {
     "name", "cable", "at_m", "phase", "wifi_rssi_dbm", "bridge", "network_password", "charging",
-    "technology", "cco_capability", "mac", "noise_dbm_hz", "gateway_policy",
+    "technology", "cco_capability", "mac", "noise_dbm_hz", "gateway_policy", "cco_mode",
 }
 _CABLE_KEYS = {"name", "type", "length_m", "end_load_ohm"}
 _SERIES_KEYS = {"cable", "at_m", "insertion_loss_db", "kind"}
@@ -303,25 +320,29 @@ def _number(table: Mapping[str, Any], key: str, where: str, default: float | Non
     return float(value)
 
 
-def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = "") -> Site:
-    """Build and validate a :class:`Site` from parsed TOML."""
-    _check_keys(data, {"site", "cable", "charger", "plc_module", "breaker", "link"}, "top level")
-    site_table = dict(data.get("site", {}))
-    _check_keys(site_table, _PARAM_FIELDS | {"name"}, "[site]")
-    name = str(site_table.pop("name", name))
-    params = SiteParams(**{k: (float(v) if isinstance(v, int) and not isinstance(v, bool) and
-                                isinstance(getattr(SiteParams, k), float) else v)
-                           for k, v in site_table.items()})
+def _parse_params(table: Mapping[str, Any]) -> SiteParams:
+    """``[site]`` -> :class:`SiteParams` (integers given for float parameters become floats)."""
+    kwargs: dict[str, Any] = {}
+    for k, v in table.items():
+        if isinstance(v, int) and not isinstance(v, bool) and isinstance(getattr(SiteParams, k), float):
+            v = float(v)
+        kwargs[k] = v
+    params = SiteParams(**kwargs)
     params = replace(params, grid=str(params.grid).upper())
-    if params.grid not in GRIDS:
-        raise SiteError(f"[site]: grid must be one of {GRIDS}, got {params.grid!r}")
-    if params.mains_hz not in (50.0, 60.0):
-        raise SiteError(f"[site]: mains_hz must be 50 or 60, got {params.mains_hz}")
-    if params.gateway_policy not in GATEWAY_POLICIES:
-        raise SiteError(f"[site]: gateway_policy must be one of {GATEWAY_POLICIES}")
-    if params.background not in ("quiet", "noisy"):
-        raise SiteError("[site]: background must be 'quiet' or 'noisy'")
+    choices: tuple[tuple[str, Any, Any], ...] = (
+        ("grid", params.grid, GRIDS), ("mains_hz", params.mains_hz, (50.0, 60.0)),
+        ("gateway_policy", params.gateway_policy, GATEWAY_POLICIES),
+        ("background", params.background, (None, "quiet", "noisy")),
+        ("noise_class", params.noise_class, tuple(NOISE_CLASSES)),
+        ("narrowband", params.narrowband, NARROWBAND_MODELS),
+        ("lone_policy", params.lone_policy, tuple(x.value for x in LonePolicy)))
+    for key, value, allowed in choices:
+        if value not in allowed:
+            raise SiteError(f"[site]: {key} must be one of {[a for a in allowed if a is not None]}, got {value!r}")
+    return params
 
+
+def _parse_cables(data: Mapping[str, Any]) -> list[CableRun]:
     cables = []
     for i, c in enumerate(data.get("cable", [])):
         where = f"[[cable]] #{i + 1}"
@@ -338,70 +359,83 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
         raise SiteError("[[cable]]: duplicate cable names")
     if not cables:
         raise SiteError("the site has no [[cable]]")
-    by_name = {c.name: c for c in cables}
+    return cables
 
-    def position(table: Mapping[str, Any], where: str) -> tuple[str, float]:
-        cable = str(table.get("cable", ""))
-        if cable not in by_name:
-            raise SiteError(f"{where}: cable {cable!r} is not a [[cable]] (known: {names})")
-        at = _number(table, "at_m", where)
-        if not 0.0 <= at <= by_name[cable].length_m:
-            raise SiteError(f"{where}: at_m={at} outside cable {cable!r} (0..{by_name[cable].length_m} m)")
-        return cable, at
 
-    nodes: list[Node] = []
+def _position(table: Mapping[str, Any], where: str, cables: Mapping[str, CableRun]) -> tuple[str, float]:
+    cable = str(table.get("cable", ""))
+    if cable not in cables:
+        raise SiteError(f"{where}: cable {cable!r} is not a [[cable]] (known: {list(cables)})")
+    at = _number(table, "at_m", where)
+    if not 0.0 <= at <= cables[cable].length_m:
+        raise SiteError(f"{where}: at_m={at} outside cable {cable!r} (0..{cables[cable].length_m} m)")
+    return cable, at
+
+
+def _choice(t: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str, default: str | None) -> str | None:
+    value = t.get(key, default)
+    if value is not None and value not in allowed:
+        raise SiteError(f"{where}: {key} must be one of {allowed}, got {value!r}")
+    return None if value is None else str(value)
+
+
+def _parse_node(t: Mapping[str, Any], kind: str, where: str, params: SiteParams,
+                cables: Mapping[str, CableRun]) -> Node:
+    _check_keys(t, _NODE_KEYS, where)
+    for key, why in (("name", ""), ("network_password", " (same password -> same AVLN)")):
+        if key not in t:
+            raise SiteError(f"{where}: missing {key!r}{why}")
+    cable, at = _position(t, where, cables)
+    tech = str(t.get("technology", "AV")).upper()
+    if tech not in TECHNOLOGIES:
+        raise SiteError(f"{where}: technology must be one of {TECHNOLOGIES}")
+    policy = _choice(t, "gateway_policy", GATEWAY_POLICIES, where, None)
+    mode = _choice(t, "cco_mode", tuple(x.value for x in CcoMode), where, "auto")
+    rssi = _number(t, "wifi_rssi_dbm", where) if t.get("wifi_rssi_dbm") is not None else None
+    if rssi is not None and not -100.0 <= rssi <= -20.0:
+        raise SiteError(f"{where}: wifi_rssi_dbm={rssi} is not a plausible RSSI (-100..-20 dBm)")
+    bridge = bool(t.get("bridge", False)) and kind == "charger"
+    if bridge and rssi is None:
+        raise SiteError(f"{where}: a bridge charger needs wifi_rssi_dbm (its Wi-Fi uplink)")
+    mac = bytes.fromhex(str(t["mac"]).replace(":", "")) if "mac" in t else mac_for(str(t["name"]), kind)
+    if len(mac) != 6:
+        raise SiteError(f"{where}: mac must have 6 octets")
     default_phase = "L1-L3" if params.grid == "IT" else "L1"
-    for kind, key in (("charger", "charger"), ("plc_module", "plc_module")):
-        for i, t in enumerate(data.get(key, [])):
-            where = f"[[{key}]] #{i + 1} ({t.get('name', '?')})"
-            _check_keys(t, _NODE_KEYS, where)
-            if "name" not in t:
-                raise SiteError(f"{where}: missing 'name'")
-            if "network_password" not in t:
-                raise SiteError(f"{where}: missing 'network_password' (same password -> same AVLN)")
-            cable, at = position(t, where)
-            tech = str(t.get("technology", "AV")).upper()
-            if tech not in TECHNOLOGIES:
-                raise SiteError(f"{where}: technology must be one of {TECHNOLOGIES}")
-            policy = t.get("gateway_policy")
-            if policy is not None and policy not in GATEWAY_POLICIES:
-                raise SiteError(f"{where}: gateway_policy must be one of {GATEWAY_POLICIES}")
-            rssi = t.get("wifi_rssi_dbm")
-            if rssi is not None:
-                rssi = _number(t, "wifi_rssi_dbm", where)
-                if not -100.0 <= rssi <= -20.0:
-                    raise SiteError(f"{where}: wifi_rssi_dbm={rssi} is not a plausible RSSI (-100..-20 dBm)")
-            bridge = bool(t.get("bridge", False))
-            if bridge and kind == "charger" and rssi is None:
-                raise SiteError(f"{where}: a bridge charger needs wifi_rssi_dbm (its Wi-Fi uplink)")
-            mac = bytes.fromhex(str(t["mac"]).replace(":", "")) if "mac" in t else mac_for(str(t["name"]), kind)
-            if len(mac) != 6:
-                raise SiteError(f"{where}: mac must have 6 octets")
-            nodes.append(Node(
-                name=str(t["name"]), kind=kind, cable=cable, at_m=at,
-                phase=normalise_phase(str(t.get("phase", default_phase)), params.grid, where),
-                network_password=str(t["network_password"]), wifi_rssi_dbm=rssi,
-                bridge=bridge if kind == "charger" else False,
-                charging=parse_clock_windows(t.get("charging", []), where) if kind == "charger" else (),
-                technology=tech,
-                cco_capability=int(t.get("cco_capability", 2 if kind == "plc_module" else 1)),
-                mac=mac, noise_dbm_hz=_number(t, "noise_dbm_hz", where, -105.0), gateway_policy=policy,
-            ))
-    node_names = [n.name for n in nodes]
-    if len(set(node_names)) != len(node_names):
+    return Node(
+        name=str(t["name"]), kind=kind, cable=cable, at_m=at,
+        phase=normalise_phase(str(t.get("phase", default_phase)), params.grid, where),
+        network_password=str(t["network_password"]), wifi_rssi_dbm=rssi, bridge=bridge,
+        charging=parse_clock_windows(t.get("charging", []), where) if kind == "charger" else (),
+        technology=tech, cco_capability=int(t.get("cco_capability", 2 if kind == "plc_module" else 1)),
+        mac=mac, noise_dbm_hz=_number(t, "noise_dbm_hz", where) if "noise_dbm_hz" in t else None,
+        gateway_policy=policy, cco_mode=mode or "auto")
+
+
+def _parse_nodes(data: Mapping[str, Any], params: SiteParams, cables: Mapping[str, CableRun]) -> list[Node]:
+    nodes = [_parse_node(t, kind, f"[[{kind}]] #{i + 1} ({t.get('name', '?')})", params, cables)
+             for kind in ("charger", "plc_module") for i, t in enumerate(data.get(kind, []))]
+    names = [n.name for n in nodes]
+    if len(set(names)) != len(names):
         raise SiteError("duplicate node names among [[charger]] and [[plc_module]]")
     if not nodes:
         raise SiteError("the site has no [[charger]] or [[plc_module]]")
+    return nodes
 
+
+def _parse_series(data: Mapping[str, Any], cables: Mapping[str, CableRun]) -> list[SeriesElement]:
     series = []
     for i, s in enumerate(data.get("breaker", [])):
         where = f"[[breaker]] #{i + 1}"
         _check_keys(s, _SERIES_KEYS, where)
-        cable, at = position(s, where)
+        cable, at = _position(s, where, cables)
         loss = _number(s, "insertion_loss_db", where)
         if not 0 <= loss <= 60:
             raise SiteError(f"{where}: insertion_loss_db must be 0..60 dB")
         series.append(SeriesElement(cable, at, loss, str(s.get("kind", "breaker"))))
+    return series
+
+
+def _parse_links(data: Mapping[str, Any], node_names: list[str]) -> list[LinkOverride]:
     links = []
     for i, t in enumerate(data.get("link", [])):
         where = f"[[link]] #{i + 1}"
@@ -412,11 +446,22 @@ def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = ""
                 raise SiteError(f"{where}: {end!r} is not a node (known: {node_names})")
         if a == b:
             raise SiteError(f"{where}: a and b are the same node")
-        mp = t.get("multipath")
-        if mp is not None and mp not in MULTIPATH_MODELS:
-            raise SiteError(f"{where}: multipath must be one of {MULTIPATH_MODELS}")
+        mp = _choice(t, "multipath", MULTIPATH_MODELS, where, None)
         links.append(LinkOverride(a, b, _number(t, "extra_loss_db", where, 0.0), mp, bool(t.get("directed", False))))
-    return Site(params=params, cables=tuple(cables), nodes=tuple(nodes), series=tuple(series), links=tuple(links),
+    return links
+
+
+def site_from_dict(data: Mapping[str, Any], name: str = "site", source: str = "") -> Site:
+    """Build and validate a :class:`Site` from parsed TOML."""
+    _check_keys(data, {"site", "cable", "charger", "plc_module", "breaker", "link"}, "top level")
+    site_table = dict(data.get("site", {}))
+    _check_keys(site_table, _PARAM_FIELDS | {"name"}, "[site]")
+    name = str(site_table.pop("name", name))
+    params = _parse_params(site_table)
+    cables = {c.name: c for c in _parse_cables(data)}
+    nodes = _parse_nodes(data, params, cables)
+    return Site(params=params, cables=tuple(cables.values()), nodes=tuple(nodes),
+                series=tuple(_parse_series(data, cables)), links=tuple(_parse_links(data, [n.name for n in nodes])),
                 name=name, source=source)
 
 
@@ -435,7 +480,7 @@ def site_to_dict(site: Site) -> dict[str, Any]:
     def clock(s: float) -> str:
         return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}"
 
-    params = {k: getattr(site.params, k) for k in _PARAM_FIELDS}
+    params = {k: getattr(site.params, k) for k in _PARAM_FIELDS if getattr(site.params, k) is not None}
     params["name"] = site.name
     out: dict[str, Any] = {"site": params, "cable": [], "charger": [], "plc_module": [], "breaker": [],
                            "link": [{"a": lk.a, "b": lk.b, "extra_loss_db": lk.extra_loss_db, "directed": lk.directed,
@@ -449,7 +494,9 @@ def site_to_dict(site: Site) -> dict[str, Any]:
         d = {"name": n.name, "cable": n.cable, "at_m": n.at_m,
              "phase": n.phase[:-2] if n.phase.endswith("-N") else n.phase,
              "network_password": n.network_password, "technology": n.technology,
-             "cco_capability": n.cco_capability, "mac": n.mac.hex(), "noise_dbm_hz": n.noise_dbm_hz}
+             "cco_capability": n.cco_capability, "mac": n.mac.hex(), "cco_mode": n.cco_mode}
+        if n.noise_dbm_hz is not None:
+            d["noise_dbm_hz"] = n.noise_dbm_hz
         if n.wifi_rssi_dbm is not None:
             d["wifi_rssi_dbm"] = n.wifi_rssi_dbm
         if n.gateway_policy is not None:

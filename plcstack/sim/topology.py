@@ -2,7 +2,7 @@
 
 The site is a tree: the distribution board is the root, each cable run a line from the board
 (0 m) to its far end, and every node (charger modem, PLC module) a shunt tap at its position.
-The bottom-up transmission-line method (simulator.md §3.2; ns-3 PLC) gives the voltage at every
+The bottom-up transmission-line method (docs/sim-channel.md; ns-3 PLC) gives the voltage at every
 point of the tree for a source anywhere.  It is kept cheap with one observation:
 
     along a line section from point ``a`` to point ``b`` (the source behind ``a``), the voltage
@@ -22,12 +22,12 @@ connected to a matched load, negative for loss.  The node coupling loss (both en
 cross-phase / cross-pair factor are included.  ``gain_db[i, i]`` is the self-coupling used for a
 charger's own emission into its own modem.
 
-Cross-phase and cross-pair coupling [E] (simulator.md §3.3): a differential signal on the pair
+Cross-phase and cross-pair coupling [E] (docs/sim-channel.md): a differential signal on the pair
 (a, b) leaves the other conductors at a potential ``x`` times the mean of the driven pair.  On
 TN/TT the modem couples phase-N and N is the earthed reference (V_N = 0, V_L = 1), so another phase
 sees ``x / 2``; ``x`` is set so that this equals ``cross_phase_loss_db``.  On an IT grid the pair
 is driven balanced (+1/2, -1/2, nothing earthed), so the undriven conductor sits at the mean, 0,
-and a pair sharing one conductor sees exactly 1/2: -6.02 dB, the "half-shared path" of §3.3,
+and a pair sharing one conductor sees exactly 1/2: -6.02 dB, the "half-shared path" of docs/sim-channel.md,
 whatever the capacitive coupling.
 """
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from . import channel as ch
 from .carriers import av_carrier_frequencies_hz, av_tone_mask
-from .channel import get_cable, input_impedance, node_impedance_ohm, propagation_constant
+from .channel import get_cable, input_impedance, installed_propagation_constant, node_impedance_ohm
 from .site import Node, Site
 
 #: Self coupling of a charger's power electronics into its own PLC modem [E]: the modem sits on
@@ -144,148 +144,182 @@ def _ratio_db(gamma: np.ndarray, zc: np.ndarray, length_m: float, z_term: np.nda
     return -20.0 * np.log10(np.abs(denom))
 
 
+@dataclass
+class _Tree:
+    """The site as an electrical tree on one carrier grid (inputs of the impedance recursions)."""
+
+    site: Site
+    f: np.ndarray
+    charging: tuple[bool, ...]
+    z_modem: np.ndarray
+    z_charger: dict[bool, np.ndarray]
+    props: dict[str, tuple[np.ndarray, np.ndarray]]  # cable -> (gamma, Zc)
+    points: dict[str, list[float]]  # cable -> sorted positions (board 0 m, nodes, series elements, end)
+    board_nodes: list[int]
+    feeder: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return self.f.size
+
+    def open_end(self) -> np.ndarray:
+        return np.full(self.k, np.inf + 0j)
+
+    def end_load(self, cable: str) -> np.ndarray:
+        c = self.site.cable(cable)
+        return self.open_end() if c.end_load_ohm is None else np.full(self.k, c.end_load_ohm + 0j)
+
+    def node_shunt(self, idx: int, with_modem: bool = True) -> np.ndarray:
+        node = self.site.nodes[idx]
+        parts = [self.z_modem] if with_modem else []
+        if node.kind == "charger":
+            parts.append(self.z_charger[self.charging[idx]])
+        return _parallel(*parts) if parts else self.open_end()
+
+    def shunt_at(self, cable: str, x: float, exclude: int | None = None) -> np.ndarray:
+        """Everything tapped at ``x`` on ``cable``; ``exclude``'s modem is left out (it transmits)."""
+        parts = []
+        for i, nd in enumerate(self.site.nodes):
+            if nd.cable == cable and nd.at_m == x and x > 0.0:
+                parts.append(self.node_shunt(i, with_modem=i != exclude))
+        return _parallel(*parts) if parts else self.open_end()
+
+
+def signal_pair_filter_factor(grid: str) -> float:
+    """How a three-phase charger's input filter loads the modem's conductor pair (impedance factor).
+
+    On TN/TT the modem couples phase-N and the filter's X-capacitors of the other phases do not sit
+    across that pair: factor 1.  On an IT grid there is no N: the modem couples two line conductors
+    and the filter's capacitors between all three lines (delta) load the pair directly and through
+    the third line in series: Z || 2Z = 2Z/3 (docs/sim-channel.md).
+    """
+    return 2.0 / 3.0 if grid == "IT" else 1.0
+
+
+def _build_tree(site: Site, charging: tuple[bool, ...], f: np.ndarray) -> _Tree:
+    p = site.params
+    factor = signal_pair_filter_factor(p.grid)
+    z_charger = {c: factor * charger_terminal_impedance_ohm(f, c) for c in (False, True)}
+    props = {c.name: installed_propagation_constant(get_cable(c.type), f, p.installation_a1_s_per_m)
+             for c in site.cables}
+    points = {}
+    for c in site.cables:
+        pts = {0.0, c.length_m}
+        pts.update(nd.at_m for nd in site.nodes if nd.cable == c.name)
+        pts.update(s.at_m for s in site.series if s.cable == c.name)
+        points[c.name] = sorted(pts)
+    board = [i for i, nd in enumerate(site.nodes) if nd.at_m == 0.0]
+    return _Tree(site, f, charging, node_impedance_ohm(f, "modem"), z_charger, props, points, board,
+                 np.full(f.size, p.feeder_impedance_ohm + 0j))
+
+
+def _downstream(tree: _Tree) -> tuple[dict[str, list[np.ndarray]], dict[str, np.ndarray]]:
+    """Per run, the impedance at each point looking away from the board, and the run's input impedance."""
+    z_down: dict[str, list[np.ndarray]] = {}
+    z_in: dict[str, np.ndarray] = {}
+    for c in tree.site.cables:
+        pts = tree.points[c.name]
+        gamma, zc = tree.props[c.name]
+        zd: list[np.ndarray] = [np.empty(0)] * len(pts)
+        zd[-1] = _parallel(tree.shunt_at(c.name, pts[-1]), tree.end_load(c.name))
+        for s in range(len(pts) - 2, 0, -1):
+            beyond = input_impedance(zc, gamma, pts[s + 1] - pts[s], zd[s + 1])
+            zd[s] = _parallel(tree.shunt_at(c.name, pts[s]), beyond)
+        z_down[c.name] = zd
+        z_in[c.name] = input_impedance(zc, gamma, pts[1] - pts[0], zd[1])
+    return z_down, z_in
+
+
+def _solve_run(tree: _Tree, name: str, z_down: list[np.ndarray], z_board: np.ndarray) -> _Run:
+    """Cumulative voltage ratios along one run, towards and away from the board."""
+    pts = tree.points[name]
+    gamma, zc = tree.props[name]
+    n_pts = len(pts)
+    zu: list[np.ndarray] = [np.empty(0)] * n_pts  # impedance looking towards the board
+    zu[0] = z_board
+    for s in range(1, n_pts):
+        towards = input_impedance(zc, gamma, pts[s] - pts[s - 1], zu[s - 1])
+        zu[s] = _parallel(tree.shunt_at(name, pts[s]), towards)
+    down = np.zeros((n_pts, tree.k))
+    up = np.zeros((n_pts, tree.k))
+    for s in range(n_pts - 1):
+        length = pts[s + 1] - pts[s]
+        down[s + 1] = down[s] + _ratio_db(gamma, zc, length, z_down[s + 1])
+        up[s + 1] = up[s] + _ratio_db(gamma, zc, length, zu[s])
+    series = np.zeros(n_pts)
+    for el in tree.site.series:
+        if el.cable == name:  # an element at x sits just on the board side of point x
+            series += np.where(np.asarray(pts) >= el.at_m, el.insertion_loss_db, 0.0)
+    return _Run(name, np.asarray(pts), down, up, series, zu)
+
+
+def _launch_db(tree: _Tree, i: int, runs: dict[str, _Run], z_down: dict[str, list[np.ndarray]],
+               z_in: dict[str, np.ndarray], point: int) -> np.ndarray:
+    """20 log10 |launched voltage| of node ``i``'s modem relative to a matched load."""
+    nd = tree.site.nodes[i]
+    if nd.at_m == 0.0:
+        others = [tree.node_shunt(j) for j in tree.board_nodes if j != i]
+        z_line = _parallel(tree.feeder, *others, *z_in.values())
+    else:
+        run = runs[nd.cable]
+        gamma, zc = tree.props[nd.cable]
+        pts = run.points
+        toward_board = input_impedance(zc, gamma, pts[point] - pts[point - 1], run.z_up[point - 1])
+        if point + 1 < len(pts):
+            away = input_impedance(zc, gamma, pts[point + 1] - pts[point], z_down[nd.cable][point + 1])
+        else:
+            away = tree.end_load(nd.cable)
+        z_line = _parallel(tree.shunt_at(nd.cable, nd.at_m, exclude=i), toward_board, away)
+    return 20.0 * np.log10(np.abs(_launch(z_line, tree.z_modem)))
+
+
+def _pair_gains(site: Site, runs: dict[str, _Run], point_of: np.ndarray, launch_db: np.ndarray) -> np.ndarray:
+    """(N, N, K) float32 gains from the per-node launch, climb and descent terms (one row at a time)."""
+    nodes, p = site.nodes, site.params
+    n, k = launch_db.shape
+    on_board = np.array([nd.at_m == 0.0 for nd in nodes])
+    up = np.zeros((n, k))  # node -> board, series elements included
+    down = np.zeros((n, k))  # board -> node
+    for i, nd in enumerate(nodes):
+        if not on_board[i]:
+            r, a = runs[nd.cable], point_of[i]
+            up[i] = r.up_db[a] - r.series_db[a]
+            down[i] = r.down_db[a] - r.series_db[a]
+    cable = np.array([nd.cable for nd in nodes])
+    xphase = np.array([[cross_pair_factor_db(a.phase, b.phase, p.grid, p.cross_phase_loss_db) for b in nodes]
+                       for a in nodes])
+    gain = np.empty((n, n, k), dtype=np.float32)
+    for i in range(n):
+        same = (cable == cable[i]) & ~on_board & ~on_board[i]
+        further = point_of >= point_of[i]
+        board_loss = np.where(~on_board & ~on_board[i], p.board_loss_db, 0.0)
+        path = np.where((same & further)[:, None], down - down[i],
+                        np.where(same[:, None], up[i] - up, up[i] + down - board_loss[:, None]))
+        row = launch_db[i] + path + (xphase[i] - 2.0 * p.coupling_loss_db)[:, None]
+        row[i] = SELF_COUPLING_DB
+        gain[i] = row
+    return gain
+
+
 def site_channel(site: Site, charging: tuple[bool, ...] | None = None,
                  freq_hz: np.ndarray | None = None) -> SiteChannel:
     """Compute :class:`SiteChannel` for the site (``charging[i]``: node ``i``'s charger is charging,
     which changes its terminal impedance)."""
-    nodes = site.nodes
-    n = len(nodes)
+    n = len(site.nodes)
     charging = tuple(charging) if charging is not None else (False,) * n
     f = av_carrier_frequencies_hz() if freq_hz is None else np.asarray(freq_hz, dtype=float)
-    k = f.size
-    p = site.params
-    z_modem = node_impedance_ohm(f, "modem")
-    z_charger = {False: charger_terminal_impedance_ohm(f, False), True: charger_terminal_impedance_ohm(f, True)}
-
-    def node_shunt(idx: int, with_modem: bool = True) -> np.ndarray:
-        node = nodes[idx]
-        parts = [z_modem] if with_modem else []
-        if node.kind == "charger":
-            parts.append(z_charger[charging[idx]])
-        return _parallel(*parts) if parts else np.full(k, np.inf + 0j)
-
-    # -- group nodes onto points of each run; nodes at 0 m sit on the board bus ---------------------
-    board_nodes = [i for i, nd in enumerate(nodes) if nd.at_m == 0.0]
-    runs_points: dict[str, list[float]] = {}
+    tree = _build_tree(site, charging, f)
+    z_down, z_in = _downstream(tree)
+    board_shunts = [tree.node_shunt(i) for i in tree.board_nodes]
+    runs = {}
     for c in site.cables:
-        pts = {0.0, c.length_m}
-        pts.update(nd.at_m for nd in nodes if nd.cable == c.name)
-        pts.update(s.at_m for s in site.series if s.cable == c.name)
-        runs_points[c.name] = sorted(pts)
-
-    def shunt_at(cable: str, x: float, exclude: int | None = None, exclude_modem_only: bool = False) -> np.ndarray:
-        parts = []
-        for i, nd in enumerate(nodes):
-            if nd.cable == cable and nd.at_m == x and x > 0.0:
-                if i == exclude:
-                    if exclude_modem_only:
-                        parts.append(node_shunt(i, with_modem=False))
-                    continue
-                parts.append(node_shunt(i))
-        return _parallel(*parts) if parts else np.full(k, np.inf + 0j)
-
-    props = {c.name: propagation_constant(get_cable(c.type), f) for c in site.cables}
-
-    # downstream impedance recursion per run (from the far end towards the board)
-    z_down: dict[str, list[np.ndarray]] = {}
-    z_run_in: dict[str, np.ndarray] = {}
-    for c in site.cables:
-        pts = runs_points[c.name]
-        gamma, zc = props[c.name]
-        end_load = np.full(k, np.inf + 0j) if c.end_load_ohm is None else np.full(k, c.end_load_ohm + 0j)
-        zd: list[np.ndarray] = [np.empty(0)] * len(pts)
-        zd[-1] = _parallel(shunt_at(c.name, pts[-1]), end_load)
-        for s in range(len(pts) - 2, 0, -1):
-            beyond = input_impedance(zc, gamma, pts[s + 1] - pts[s], zd[s + 1])
-            zd[s] = _parallel(shunt_at(c.name, pts[s]), beyond)
-        z_down[c.name] = zd
-        z_run_in[c.name] = input_impedance(zc, gamma, pts[1] - pts[0], zd[1])
-
-    feeder = np.full(k, p.feeder_impedance_ohm + 0j)
-    board_shunts = [node_shunt(i) for i in board_nodes]
-
-    def z_board_excluding(run: str) -> np.ndarray:
-        others = [z for name, z in z_run_in.items() if name != run]
-        return _parallel(feeder, *board_shunts, *others)
-
-    runs: dict[str, _Run] = {}
-    for c in site.cables:
-        pts = runs_points[c.name]
-        gamma, zc = props[c.name]
-        n_pts = len(pts)
-        # upstream impedance recursion (from the board outwards): Z looking towards the board
-        zu: list[np.ndarray] = [np.empty(0)] * n_pts
-        zu[0] = z_board_excluding(c.name)
-        for s in range(1, n_pts):
-            towards = input_impedance(zc, gamma, pts[s] - pts[s - 1], zu[s - 1])
-            zu[s] = _parallel(shunt_at(c.name, pts[s]), towards)
-        down = np.zeros((n_pts, k))
-        up = np.zeros((n_pts, k))
-        for s in range(n_pts - 1):
-            length = pts[s + 1] - pts[s]
-            down[s + 1] = down[s] + _ratio_db(gamma, zc, length, z_down[c.name][s + 1])
-            up[s + 1] = up[s] + _ratio_db(gamma, zc, length, zu[s])
-        series = np.zeros(n_pts)
-        for el in site.series:
-            if el.cable == c.name:
-                # an element at x sits just on the board side of point x (see module docstring)
-                series += np.where(np.asarray(pts) >= el.at_m, el.insertion_loss_db, 0.0)
-        runs[c.name] = _Run(c.name, np.asarray(pts), down, up, series, zu)
-
-    # -- per node: run, point index, launch gain ---------------------------------------------------
-    point_of = np.zeros(n, dtype=int)
-    launch_db = np.zeros((n, k))
-    for i, nd in enumerate(nodes):
-        run = runs[nd.cable]
-        idx = int(np.searchsorted(run.points, nd.at_m))
-        point_of[i] = idx
-        if nd.at_m == 0.0:
-            others = [node_shunt(j) for j in board_nodes if j != i]
-            z_line = _parallel(feeder, *others, *z_run_in.values())
-        else:
-            # everything at the point except the transmitting modem itself
-            z_here = shunt_at(nd.cable, nd.at_m, exclude=i, exclude_modem_only=True)
-            gamma, zc = props[nd.cable]
-            pts = run.points
-            toward_board = input_impedance(zc, gamma, pts[idx] - pts[idx - 1], run.z_up[idx - 1])
-            if idx + 1 < len(pts):
-                away = input_impedance(zc, gamma, pts[idx + 1] - pts[idx], z_down[nd.cable][idx + 1])
-            else:
-                c = site.cable(nd.cable)
-                away = np.full(k, np.inf + 0j) if c.end_load_ohm is None else np.full(k, c.end_load_ohm + 0j)
-            z_line = _parallel(z_here, toward_board, away)
-        launch_db[i] = 20.0 * np.log10(np.abs(_launch(z_line, z_modem)))
-
-    # -- all ordered pairs ---------------------------------------------------------------------------
-    gain = np.empty((n, n, k), dtype=np.float32)
-    cable_of = [nd.cable for nd in nodes]
-    xphase = np.array([[cross_pair_factor_db(a.phase, b.phase, p.grid, p.cross_phase_loss_db) for b in nodes]
-                       for a in nodes])
-    for i in range(n):
-        ri, a = runs[cable_of[i]], point_of[i]
-        row = np.empty((n, k))
-        for j in range(n):
-            rj, b = runs[cable_of[j]], point_of[j]
-            if i == j:
-                row[j] = SELF_COUPLING_DB
-                continue
-            if nodes[i].at_m == 0.0 and nodes[j].at_m == 0.0:
-                path = np.zeros(k)
-            elif nodes[i].at_m == 0.0:  # from the board bus down run j
-                path = rj.down_db[b] - rj.series_db[b]
-            elif nodes[j].at_m == 0.0:  # up run i to the board bus
-                path = ri.up_db[a] - ri.series_db[a]
-            elif ri is rj:
-                if b >= a:
-                    path = ri.down_db[b] - ri.down_db[a] - (ri.series_db[b] - ri.series_db[a])
-                else:
-                    path = ri.up_db[a] - ri.up_db[b] - (ri.series_db[a] - ri.series_db[b])
-            else:
-                path = (ri.up_db[a] + rj.down_db[b] - ri.series_db[a] - rj.series_db[b] - p.board_loss_db)
-            row[j] = launch_db[i] + path + xphase[i, j] - 2.0 * p.coupling_loss_db
-        gain[i] = row
+        z_board = _parallel(tree.feeder, *board_shunts, *[z for name, z in z_in.items() if name != c.name])
+        runs[c.name] = _solve_run(tree, c.name, z_down[c.name], z_board)
+    point_of = np.array([int(np.searchsorted(runs[nd.cable].points, nd.at_m)) for nd in site.nodes], dtype=int)
+    launch = np.array([_launch_db(tree, i, runs, z_down, z_in, int(point_of[i])) for i in range(n)])
+    gain = _pair_gains(site, runs, point_of, launch.reshape(n, f.size))
     _apply_link_overrides(site, f, gain)
-    return SiteChannel(site=site, freq_hz=f, mask=av_tone_mask() if freq_hz is None else np.ones(k, bool),
+    return SiteChannel(site=site, freq_hz=f, mask=av_tone_mask() if freq_hz is None else np.ones(f.size, bool),
                        gain_db=gain, charging=charging)
 
 

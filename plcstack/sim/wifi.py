@@ -1,8 +1,8 @@
 """Wi-Fi side of a charger: RSSI quality, the vendor's Wi-Fi/PLC rule, roaming hysteresis.
 
 Sources: the charger vendor's installation manual (Wi-Fi at RSSI >= -75 dBm on a -40..-80 scale);
-wpa_supplicant ``wpa_supplicant_need_to_roam_within_ess`` (simulator.md §6.7 [V]); the Schmitt
-trigger and dwell recommendation of §6.7 [E].
+wpa_supplicant ``wpa_supplicant_need_to_roam_within_ess`` (docs/sim-network.md [V]); the Schmitt
+trigger and dwell recommendation of docs/sim-network.md [E].
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def wifi_choice(rssi_dbm: np.ndarray, on_wifi: np.ndarray, policy: str, threshol
 
     * ``none``: the vendor rule as written, ``RSSI >= threshold`` at every evaluation;
     * ``hysteresis``: Schmitt trigger, to Wi-Fi at ``threshold + h``, back to PLC at ``threshold - h``
-      (apply it to EWMA-smoothed RSSI; dwell time is enforced by the caller) [E §6.7];
+      (apply it to EWMA-smoothed RSSI; dwell time is enforced by the caller) [E docs/sim-network.md];
     * ``sticky``: stay on the current uplink until it becomes unusable (< -80 dBm) or, on PLC, until
       Wi-Fi reaches ``threshold + h``.
     """

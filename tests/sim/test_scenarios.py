@@ -67,8 +67,8 @@ def test_hysteresis_policy_flaps_less_than_none() -> None:
 
 
 def test_partitioned_same_nid_chargers_swap_avlns() -> None:
-    """§6.6 mechanism 3: two CCos of one NID that cannot hear each other; chargers between them
-    re-join whichever they hear first after a beacon loss."""
+    """Same NID, partitioned CCos: two CCos of one NID that cannot hear each other; chargers between
+    them re-join whichever they hear first after a beacon loss (order-dependent, Greenvity firmware)."""
     site = load_site(SITES / "partitioned.toml")
     swaps = 0
     for seed in (1, 2):

@@ -1,0 +1,68 @@
+"""The engine over time: bridging loops, airtime sharing, determinism, technology mix."""
+
+from __future__ import annotations
+
+import pytest
+from sim_sites import SITES
+from test_formation import small_site
+
+from plcstack.keys.derive import nid_from_password, nmk_from_password
+from plcstack.sim import mac
+from plcstack.sim.engine import simulate
+from plcstack.sim.report import avlns_in_range, summary
+from plcstack.sim.site import load_site, site_from_dict
+
+
+def test_nmk_and_nid_of_the_factory_password() -> None:
+    assert nmk_from_password("HomePlugAV").hex().upper() == "50D3E4933F855B7040784DF815AA8DB7"
+    assert nid_from_password("HomePlugAV").hex().upper() == "B0F2E695666B03"
+
+
+def test_airtime_sharing() -> None:
+    assert mac.shared_airtime_fraction(1) == 1.0
+    assert mac.shared_airtime_fraction(2) == 0.5
+    two = small_site((1, 1, 1, 1), ("02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03",
+                                     "02:00:00:00:00:04"), passwords=("a", "a", "b", "b"))
+    one = small_site((1, 1, 1, 1), ("02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03",
+                                     "02:00:00:00:00:04"))
+    r2, r1 = simulate(two, hours=0.01), simulate(one, hours=0.01)
+    assert avlns_in_range(r2) == [2, 2, 2, 2]
+    assert avlns_in_range(r1) == [1, 1, 1, 1]
+
+
+def test_two_bridges_make_a_loop_and_flap_the_router_table() -> None:
+    one = simulate(load_site(SITES / "one-bridge.toml"), hours=6)
+    two = simulate(load_site(SITES / "two-bridges.toml"), hours=6)
+    assert one.loops == []
+    assert len(two.loops) == 1 and sorted(two.loops[0]["gateways"]) == ["C1", "C5"]
+    assert sum(s.l2_flaps for s in two.stats) > 0
+    assert sum(s.l2_flaps for s in one.stats) == 0
+
+
+def test_deterministic_for_a_seed() -> None:
+    site = load_site(SITES / "demo.toml")
+    a = summary(simulate(site, hours=3, seed=7))
+    b = summary(simulate(site, hours=3, seed=7))
+    c = summary(simulate(site, hours=3, seed=8))
+    for d in (a, b, c):
+        d.pop("wall_s")
+    assert a == b
+    assert a != c
+
+
+def test_av2_short_link_and_technology_mix() -> None:
+    """devolo dLAN 1200+ (AV2) pair: ~650 Mbit/s average PHY at short distance; an AV2 pair at short distance on a good channel reports ~650 Mbit/s average PHY;
+    a Green PHY link is ROBO only; rates never exceed the technology's maximum."""
+    site = site_from_dict({
+        "site": {"grid": "TN"},
+        "cable": [{"name": "r", "type": "Cu-2.5mm2", "length_m": 30}],
+        "charger": [{"name": "A", "cable": "r", "at_m": 5, "network_password": "k", "technology": "AV2"},
+                    {"name": "G", "cable": "r", "at_m": 25, "network_password": "k", "technology": "GP"},
+                    {"name": "V", "cable": "r", "at_m": 15, "network_password": "k"}],
+        "plc_module": [{"name": "M", "cable": "r", "at_m": 10, "network_password": "k", "technology": "AV2"}],
+    })
+    result = simulate(site, hours=1)
+    rates = {n.name: s.mean_rate_mbps for n, s in zip(site.nodes, result.stats, strict=True)}
+    assert 400 <= rates["A"] <= 900
+    assert rates["G"] == pytest.approx(9.8452, abs=1e-3)
+    assert 100 <= rates["V"] <= 150.21
