@@ -85,6 +85,9 @@ def register(subparsers: Any) -> None:
     s.set_defaults(func=run_sweep)
 
 
+LABEL_CHARS = 40
+
+
 class _Bar:
     """A rich progress display without a refresh thread (so worker processes can fork safely);
     silent when stderr is not a terminal or JSON goes to stdout."""
@@ -92,6 +95,7 @@ class _Bar:
     def __init__(self, enabled: bool) -> None:
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
         if enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -102,12 +106,13 @@ class _Bar:
             self.progress.start()
 
     def update(self, name: str, description: str, done: float, total: float, label: str = "") -> None:
+        self.done[name] = int(done)
         if self.progress is None:
             return
         if name not in self.tasks:
             self.tasks[name] = self.progress.add_task(description, total=total, label=label)
         self.progress.update(self.tasks[name], description=description, completed=done, total=total,
-                             label=label[:60])
+                             label=label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…")
         self.progress.refresh()
 
     def stop(self) -> None:
@@ -139,11 +144,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         return fail("--hours must be > 0")
     out = args.out or Path(f"sim-{site.name}")
     bar = _Bar(sys.stderr.isatty() and not args.json)
-    total_s = args.hours * 3600.0
     try:
         try:
             result = simulate(site, hours=args.hours, seed=args.seed,
-                              progress=lambda s: bar.update("base", f"simulating {site.name}", s, total_s))
+                              progress=lambda s: bar.update("base", f"simulating {site.name} (h)", s / 3600.0,
+                                                            args.hours))
         except KeyError as exc:  # an unknown cable type surfaces here
             return fail(exc)
         plan = advice_mod.Plan()
@@ -156,11 +161,15 @@ def run_simulate(args: argparse.Namespace) -> int:
             except (OSError, ValueError, ImportError) as exc:
                 return fail(f"cannot start the what-if workers: {exc}")
             stages = {"screen": "screening what-ifs", "confirm": "confirming the plan"}
+            before: dict[str, int] = {}  # what-ifs of earlier batches, so each bar counts them all
 
             def on_whatif(e: advice_mod.WhatIfEvent) -> None:
-                bar.update(e.stage, stages.get(e.stage, e.stage), e.done, e.total, e.label)
-                if bar.progress is None and not args.json and e.done == 0:
-                    print(f"  {stages.get(e.stage, e.stage)}: {e.label}", file=sys.stderr)
+                if e.done == 0:
+                    before[e.stage] = bar.done.get(e.stage, 0)
+                    if bar.progress is None and not args.json:
+                        print(f"  {stages.get(e.stage, e.stage)}: {e.label}", file=sys.stderr)
+                offset = before.get(e.stage, 0)
+                bar.update(e.stage, stages.get(e.stage, e.stage), offset + e.done, offset + e.total, e.label)
 
             try:
                 kwargs = {} if args.screen_hours is None else {"screen_hours": args.screen_hours}
@@ -182,6 +191,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+TABLE_ROWS = 30  # larger sites print only the nodes with trouble
+
+
 def _print_table(data: dict[str, Any], paths: list[Path]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -192,8 +204,13 @@ def _print_table(data: dict[str, Any], paths: list[Path]) -> None:
     table = Table(title=f"{data['site']}: {data['hours']:g} h, seed {data['seed']}, grid {data['grid']}")
     for col in CHARGER_COLUMNS:
         table.add_column(col)
-    for row in charger_rows(data):
+    rows = list(zip(data["nodes"], charger_rows(data), strict=True))
+    shown = rows if len(rows) <= TABLE_ROWS else [r for r in rows if r[0]["availability"] < 0.999
+                                                     or r[0]["flaps"]][:TABLE_ROWS]
+    for _, row in shown:
         table.add_row(*row)
+    if len(shown) < len(rows):
+        table.caption = f"{len(shown)} of {len(rows)} nodes (the worst served); all of them in report.html"
     console.print(table)
     console.print(f"flaps_total {data['flaps_total']}, downtime_s_total {data['downtime_s_total']:g}, "
                   f"bridging loops {len(data['bridging_loops'])}")

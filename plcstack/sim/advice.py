@@ -28,7 +28,7 @@ from . import sweep
 from .advice_rules import Candidate, RuleContext, candidates
 from .engine import SimResult
 from .site import DAY_S, Site, charging_at, site_to_dict
-from .summary import EFFECT_KEYS, activity_by_hour, key_metrics, node_summaries
+from .summary import EFFECT_KEYS, key_metrics, node_summaries, trouble_by_hour
 
 MAX_ACTIONS = 10
 KEEP_BEST = 4  # runners-up of a screening round that the next round screens again
@@ -61,38 +61,36 @@ class Plan:
 # -- comparing runs ---------------------------------------------------------------------------------
 
 def materially_better(a: Metrics, b: Metrics, hours: float) -> bool:
-    """Is run ``a`` better than run ``b`` by enough to be worth a site visit?
-
-    Downtime decides first (it includes every flap's outage): at least 10 % less (and 60 s per
-    simulated day) is better, as much more is worse.  At equal downtime: 10 % fewer flaps (and 5 per
-    day), fewer chargers without a route, or -- while the worst charger is below
-    ``RATE_MARGIN_MBPS`` -- a 10 % (and 1 Mbit/s) higher worst charger PHY rate, without more flaps
-    or fewer routes."""
+    """Is run ``a`` better than run ``b`` by enough to be worth a site visit?  Its :func:`cost_s`
+    (downtime, flaps, the worst link's shortfall of margin) is at least 10 % lower, and at least 60 s
+    per simulated day; it leaves no more chargers without a route unless its downtime falls by as
+    much.  At equal cost, fewer chargers without a route also count."""
     day = max(hours / 24.0, 1e-6)
-    da, db = a["downtime_s_total"], b["downtime_s_total"]
-    fa, fb = a["flaps_total"], b["flaps_total"]
+    ca, cb = cost_s(a, hours), cost_s(b, hours)
+    step = max(60.0 * day, 10.0, 0.1 * cb)
     ra, rb = a["chargers_without_route"], b["chargers_without_route"]
-    wa, wb = a["worst_plc_rate_mbps"] or 0.0, b["worst_plc_rate_mbps"] or 0.0
-    down_step = max(60.0 * day, 10.0, 0.1 * db)
-    flap_step = max(5.0 * day, 1.0, 0.1 * fb)
-    if da - db >= down_step:
+    if ra > rb and b["downtime_s_total"] - a["downtime_s_total"] < step:
         return False
-    if db - da >= down_step:
-        return True
-    if fa - fb >= flap_step or ra > rb:
-        return False
-    rate_gain = wb < RATE_MARGIN_MBPS and wa >= 1.1 * wb and wa - wb >= 1.0
-    return fb - fa >= flap_step or ra < rb or rate_gain
+    return cb - ca >= step or (ra < rb and ca <= cb)
 
 
-def rank_key(m: Metrics, c: Candidate, reference: Metrics) -> tuple[float, ...]:
-    """Order of preference among improving candidates: least downtime, fewest flaps (both in steps of
-    1 % of the reference), fewest chargers without a route, highest worst rate (5 Mbit/s steps), then
-    the least effort."""
-    down_q = max(1.0, 0.01 * reference["downtime_s_total"])
-    flap_q = max(1.0, 0.01 * reference["flaps_total"])
-    return (math.floor(m["downtime_s_total"] / down_q), math.floor(m["flaps_total"] / flap_q),
-            m["chargers_without_route"], -math.floor((m["worst_plc_rate_mbps"] or 0.0) / 5.0), c.effort)
+FLAP_COST_S = 10.0  # [E] what a flap costs beyond its outage (reconnect traffic, the broker's ghost session)
+MARGIN_COST = 0.05  # [E] a worst link at 0 Mbit/s weighs like 5 % of one charger's time offline
+
+
+def cost_s(m: Metrics, hours: float) -> float:
+    """One number to rank improving candidates by (charger-seconds, lower is better): downtime, plus
+    ``FLAP_COST_S`` per flap, plus the worst charger's shortfall below ``RATE_MARGIN_MBPS``."""
+    worst = m["worst_plc_rate_mbps"]
+    shortfall = 0.0 if worst is None else max(0.0, RATE_MARGIN_MBPS - worst) / RATE_MARGIN_MBPS
+    return m["downtime_s_total"] + FLAP_COST_S * m["flaps_total"] + MARGIN_COST * shortfall * hours * 3600.0
+
+
+def rank_key(m: Metrics, c: Candidate, reference: Metrics, hours: float) -> tuple[float, ...]:
+    """Order of preference among improving candidates: the lowest :func:`cost_s` (in steps of 1 % of
+    the reference's), then the least effort."""
+    step = max(1.0, 0.01 * cost_s(reference, hours))
+    return (math.floor(cost_s(m, hours) / step), c.effort)
 
 
 def effect(before: Metrics, after: Metrics) -> dict[str, list[Any]]:
@@ -158,12 +156,12 @@ def _apply(site: Site, chain: list[Candidate]) -> Site:
     return site
 
 
-def worst_hour_start(activity: list[int], hours: float, window_h: float) -> float:
-    """Start (s) of the ``window_h`` window with the most network changes (AVLN, uplink, Ethernet
-    path) in a run's ``activity_by_hour``; 0 when nothing happened."""
+def worst_hour_start(trouble: list[float], hours: float, window_h: float) -> float:
+    """Start (s) of the ``window_h`` window with the most trouble (a run's ``trouble_by_hour``:
+    chargers offline, network changes); 0 when nothing happened."""
     steps = max(1, int(round(window_h)))
-    last = max(0, min(len(activity), int(math.ceil(hours))) - steps)
-    loads = [sum(activity[k:k + steps]) for k in range(last + 1)]
+    last = max(0, min(len(trouble), int(math.ceil(hours))) - steps)
+    loads = [sum(trouble[k:k + steps]) for k in range(last + 1)]
     if not loads or max(loads) == 0:
         return 0.0
     return float(loads.index(max(loads))) * 3600.0
@@ -181,10 +179,10 @@ def peak_charging_start(site: Site, hours: float, window_h: float) -> float:
     return float(loads.index(max(loads))) * grid if loads else 0.0
 
 
-def screen_windows(site: Site, activity: list[int], hours: float, window_h: float) -> Windows:
-    """Where screening looks: the busiest hour of the last full run (network changes) and the
-    busiest charging time (noise), each ``window_h`` long."""
-    starts = {worst_hour_start(activity, hours, window_h), peak_charging_start(site, hours, window_h)}
+def screen_windows(site: Site, trouble: list[float], hours: float, window_h: float) -> Windows:
+    """Where screening looks: the worst hour of the last full run (chargers offline, network changes)
+    and the busiest charging time (noise), each ``window_h`` long."""
+    starts = {worst_hour_start(trouble, hours, window_h), peak_charging_start(site, hours, window_h)}
     return tuple((s, window_h) for s in sorted(starts))
 
 
@@ -218,28 +216,33 @@ class _Search:
         never screened before (the rules look at the changed site again)."""
         keys = tuple(c.cid for c in chain)
         state = _apply(self.site, chain)
-        current = self.w.run("screen", [(keys, "plan so far", state)], windows)[0]
         screened_h = sum(h for _, h in windows)
-        used = {c.group for c in chain}
+        used = {g for c in chain for g in c.groups}
         new: list[Candidate] = []
         seen: set[str] = set()
         keep: set[str] = set()
+        current: Metrics | None = None
         while len(chain) + len(new) < self.max_actions:
-            pool = [c for c in candidates(RuleContext(state, self.base_nodes)) if c.group not in used
+            pool = [c for c in candidates(RuleContext(state, self.base_nodes)) if used.isdisjoint(c.groups)
                     and c.cid not in self.rejected and (c.cid not in seen or c.cid in keep)]
             if not pool:
                 break
-            rows = self.w.run("screen", [((*keys, c.cid), c.instruction, c.apply(state)) for c in pool], windows)
+            variants = [((*keys, c.cid), c.instruction, c.apply(state)) for c in pool]
+            if current is None:  # the plan so far, in the same batch as the first candidates
+                variants.insert(0, (keys, "plan so far", state))
+            rows = self.w.run("screen", variants, windows)
+            if current is None:
+                current, rows = rows[0], rows[1:]
             seen |= {c.cid for c in pool}
-            good = sorted(((c, r) for c, r in zip(pool, rows, strict=True)
-                           if materially_better(r, current, screened_h)),
-                          key=lambda cr: rank_key(cr[1], cr[0], current))
+            ref = current
+            good = sorted(((c, r) for c, r in zip(pool, rows, strict=True) if materially_better(r, ref, screened_h)),
+                          key=lambda cr: rank_key(cr[1], cr[0], ref, screened_h))
             if not good:
                 break
             (best, current), rest = good[0], good[1:]
             keep = {c.cid for c, _ in rest[:KEEP_BEST]}
             new.append(best)
-            used.add(best.group)
+            used.update(best.groups)
             keys = (*keys, best.cid)
             state = best.apply(state)
         return new
@@ -276,7 +279,7 @@ def plan(site: Site, base: SimResult, hours: float, seed: int, runner: sweep.Run
     w = _WhatIfs(runner, seed, progress)
     search = _Search(site, base_nodes, w, hours, min(screen_hours, hours), max_actions)
     steps: list[tuple[Candidate, Metrics, Metrics]] = []
-    activity = activity_by_hour(base)
+    trouble = trouble_by_hour(base)
     phases: list[Windows] = []
     tried: set[tuple[Windows, int, int]] = set()
     try:
@@ -284,7 +287,7 @@ def plan(site: Site, base: SimResult, hours: float, seed: int, runner: sweep.Run
             final = steps[-1][2] if steps else base_m
             if not has_problems(final, hours):
                 break
-            windows = screen_windows(site, activity, hours, search.screen_h)
+            windows = screen_windows(site, trouble, hours, search.screen_h)
             chain = [c for c, _, _ in steps]
             phase = (windows, len(chain), len(search.rejected))
             if phase in tried:
@@ -297,7 +300,7 @@ def plan(site: Site, base: SimResult, hours: float, seed: int, runner: sweep.Run
             confirmed = search.confirm(chain + new, base_m)
             if len(confirmed) > len(steps):
                 steps = confirmed
-                activity = w.cache[(tuple(c.cid for c, _, _ in steps), search.full)]["activity_by_hour"]
+                trouble = w.cache[(tuple(c.cid for c, _, _ in steps), search.full)]["trouble_by_hour"]
     finally:
         if own:
             runner.close()
@@ -315,7 +318,7 @@ def _render(steps: list[tuple[Candidate, Metrics, Metrics]], base_m: Metrics, ba
     final = steps[-1][2] if steps else base_m
     avail = final["availability"] if steps else {n["name"]: n["availability"] for n in base_nodes.values()
                                                  if n["kind"] == "charger"}
-    drop = ("availability", "activity_by_hour", "seed", "wall_s")
+    drop = ("availability", "trouble_by_hour", "seed", "wall_s")
     info = {
         "before": dict(base_m), "after": {k: v for k, v in final.items() if k not in drop},
         "actions": len(advice), "screen_hours": search.screen_h,
@@ -334,4 +337,4 @@ def advise(site: Site, base: SimResult, hours: float, seed: int, progress: Progr
 
 
 __all__ = ["MAX_ACTIONS", "Plan", "WhatIfEvent", "advise", "effect_text", "has_problems", "materially_better",
-           "plan", "rank_key", "worst_hour_start"]
+           "plan", "rank_key", "worst_hour_start", "cost_s"]

@@ -30,8 +30,9 @@ MAX_BRIDGE_CANDIDATES = 4
 
 @dataclass(frozen=True)
 class Candidate:
-    """One change an installer can make.  ``group``: candidates of one group exclude each other
-    (two places for the same module, two choices of the single bridge)."""
+    """One change an installer can make.  Candidates sharing a group exclude each other (two places
+    for the same module, two choices of the single bridge); ``also`` lists further groups a
+    site-wide candidate occupies."""
 
     cid: str  # stable identity across rounds
     action: str
@@ -42,6 +43,24 @@ class Candidate:
     apply: Callable[[Site], Site] = field(compare=False, repr=False)
     effort: int = 1  # 0 configuration, 1 firmware setting, 2 install a device, 3 rewire
     details: dict[str, Any] = field(default_factory=dict, compare=False)
+    also: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.group, *self.also)
+
+
+def combined(parts: list[Candidate], cid: str, action: str, instruction: str, why: str) -> Candidate:
+    """One site-wide action made of several candidates of the same rule (one visit, one line)."""
+    def apply(s: Site) -> Site:
+        for part in parts:
+            s = part.apply(s)
+        return s
+
+    return Candidate(cid=cid, action=action, group=parts[0].group, rule=parts[0].rule, instruction=instruction,
+                     why=why, apply=apply, effort=max(p.effort for p in parts),
+                     details={"parts": [p.details for p in parts]},
+                     also=tuple(g for p in parts for g in p.groups if g != parts[0].group))
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,7 @@ def _run_facts(ctx: RuleContext, cable: str, chargers: list[Node]) -> str:
 
 
 def module_rules(ctx: RuleContext) -> list[Candidate]:
+    """A module on every circuit, in the middle of its chargers; two on runs too long for one."""
     site = ctx.site
     out: list[Candidate] = []
     modules = ctx.modules()
@@ -223,11 +243,34 @@ def module_rules(ctx: RuleContext) -> list[Candidate]:
                             f"of its chargers",
                 why="; ".join(why),
                 apply=_add_module(name, cable.name, at),
-                details={"module": name, "cable": cable.name, "at_m": at}))
+                details={"module": name, "cable": cable.name, "at_m": at, "badly_served": len(poor)}))
         if span > 2 * HOP_LIMIT_M:
             out.append(_two_modules(ctx, cable.name, chargers, facts, here))
         for m in here:
             out += _move_module(ctx, m, chargers, facts)
+    return out + _site_wide_modules(out)
+
+
+def _site_wide_modules(cands: list[Candidate]) -> list[Candidate]:
+    out = []
+    adds = [c for c in cands if c.action == "add-plc-module"]
+    if len(adds) >= 2:
+        where = ", ".join(f"{c.details['cable']} at {c.details['at_m']:g} m" for c in adds)
+        poor = sum(int(c.details.get("badly_served", 0)) for c in adds)
+        out.append(combined(
+            adds, "add-all:" + ",".join(c.details["cable"] for c in adds), "add-plc-modules",
+            f"Add a PLC module (wired to the router) in the middle of the chargers of each circuit without one: "
+            f"{where}",
+            f"{len(adds)} circuits have no PLC module and {poor} of their chargers were badly served (Zaptec: at "
+            "least one PLC module per circuit, close to the chargers; manual: in the middle of the charging circuit)"))
+    moves = [c for c in cands if c.action == "move-plc-module"]
+    if len(moves) >= 2:
+        where = ", ".join(f"{c.details['module']} to {c.details['at_m']:g} m on {c.details['cable']}" for c in moves)
+        out.append(combined(
+            moves, "move-all:" + ",".join(c.details["module"] for c in moves), "move-plc-modules",
+            f"Move each PLC module to the middle of its chargers: {where}",
+            "the modules sit far from the chargers of their circuits (manual: in the middle of the charging "
+            "circuit; Zaptec: close to the charging stations, never over ~90 m)"))
     return out
 
 
@@ -353,6 +396,7 @@ def separate_network_rules(ctx: RuleContext) -> list[Candidate]:
         modules = [n for n in gateways if n.kind == "plc_module"]
         if len(gateways) < 2 or not modules:
             continue
+        parts: list[Candidate] = []
         for m in modules[1:]:
             rivals = [x for x in modules if x.cable == m.cable]
             circuit = [n for n in ctx.chargers_on(m.cable) if n.network_password == password and not n.bridge
@@ -367,7 +411,7 @@ def separate_network_rules(ctx: RuleContext) -> list[Candidate]:
                     s = s.with_node(nm, network_password=key)
                 return s
 
-            out.append(Candidate(
+            parts.append(Candidate(
                 cid=f"network:{m.name}", action="separate-network", group=f"network:{m.name}",
                 rule="one-gateway-per-network", effort=0,
                 instruction=f"Give {m.name} and the {len(circuit)} chargers of its circuit ({_names(circuit, 4)}) "
@@ -375,6 +419,15 @@ def separate_network_rules(ctx: RuleContext) -> list[Candidate]:
                 why=(f"{_names(gateways)} are all gateways of one PLC network; two wired gateways in one PLC "
                      "network close an Ethernet loop through the router (one gateway per PLC network)"),
                 apply=separate, details={"module": m.name, "chargers": [n.name for n in circuit]}))
+        out += parts
+        if len(parts) >= 2:
+            where = "; ".join(f"{p.details['module']} with its {len(p.details['chargers'])} chargers" for p in parts)
+            out.append(combined(
+                parts, "network-all:" + ",".join(p.details["module"] for p in parts), "separate-networks",
+                f"Give each PLC module after {modules[0].name} and the chargers of its circuit their own network "
+                f"key: {where}",
+                f"{_names(gateways)} are all gateways of one PLC network; wired gateways in one PLC network close "
+                "Ethernet loops through the router (Zaptec: isolate each circuit's PLC network with its own key)"))
     return out
 
 

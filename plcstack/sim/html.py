@@ -17,7 +17,7 @@ CSS = """
         --card: #f5f7f9; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); }
-main { max-width: 1100px; margin: 0 auto; padding: 12px 14px 40px; }
+main { max-width: 1100px; margin: 0 auto; padding: 12px 14px 40px; overflow-wrap: anywhere; }
 h1 { font-size: 1.45rem; margin: 8px 0 2px; } h2 { font-size: 1.15rem; margin: 26px 0 8px; }
 .muted { color: var(--muted); font-size: .9rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 8px; }
@@ -29,7 +29,8 @@ table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; text-align: left; white-space: nowrap; }
 th { background: var(--card); position: sticky; top: 0; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
-table.effect { width: auto; margin: 4px 0; } table.effect td { padding: 2px 8px 2px 0; }
+table.effect { width: auto; max-width: 100%; margin: 4px 0; }
+table.effect td { padding: 2px 6px 2px 0; white-space: normal; }
 .better { color: var(--good); } .worse { color: var(--bad); }
 .a-good { color: var(--good); } .a-warn { color: var(--warn); } .a-bad { color: var(--bad); font-weight: 600; }
 figure { margin: 14px 0; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
@@ -51,7 +52,7 @@ EFFECT_LABELS = (("downtime_s_total", "downtime (charger-s)", False), ("flaps_to
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
-    if isinstance(v, float) and not v.is_integer():
+    if isinstance(v, float) and not v.is_integer() and abs(v) < 100:
         return f"{v:,.1f}"
     return f"{v:,.0f}" if isinstance(v, int | float) else escape(str(v))
 
@@ -90,12 +91,12 @@ def _plan(data: dict[str, Any]) -> str:
             items.append(f'<li><p class="text"><span class="instruction">{escape(lead)}</span>{escape(rest)}</p>'
                          f'{_effect_table(a.get("effect", {}))}</li>')
         parts.append(f'<ol class="plan">{"".join(items)}</ol>')
-        if plan.get("before") and plan.get("after"):
+        if len(advice) > 1 and plan.get("before") and plan.get("after"):
             effect = {k: [plan["before"].get(k), plan["after"].get(k)] for k, _, _ in EFFECT_LABELS}
             parts.append(f"<p><b>All actions together:</b></p>{_effect_table(effect)}")
     poor = plan.get("still_poorly_served") or []
     if poor:
-        names = ", ".join(f"{escape(p['name'])} ({p['availability'] * 100:.1f} %)" for p in poor[:30])
+        names = ", ".join(f"{escape(p['name'])} ({p['availability'] * 100:.2f} %)" for p in poor[:30])
         more = f" and {len(poor) - 30} more" if len(poor) > 30 else ""
         parts.append(f"<p><b>Still below 99 % availability{' after the plan' if advice else ''}:</b> "
                      f"{names}{more}.</p>")

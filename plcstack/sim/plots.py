@@ -37,26 +37,38 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+FULL_MATRIX_NODES = 40  # above this the heat map shows links to the gateways only (readable, and N x G work)
+
+
 def link_rates_png(result: SimResult) -> bytes:
+    """All pairs on small sites; on large ones every node's rate to each gateway (modules, bridges)."""
     plt = _pyplot()
-    names = [n.name for n in result.site.nodes]
-    rates = result.physics.rate_matrix()
-    side = 0.35 * len(names)
-    fig, ax = plt.subplots(figsize=(max(5.0, side + 3), max(4.0, side + 2)))
-    im = ax.imshow(rates, cmap="viridis", vmin=0)
-    if len(names) <= 40:
-        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
-        ax.set_yticks(range(len(names)), names, fontsize=7)
+    site, phys = result.site, result.physics
+    names = [n.name for n in site.nodes]
+    if len(names) <= FULL_MATRIX_NODES:
+        rates, cols, title = phys.rate_matrix(), names, "Coded PHY rate per link (Mbit/s), charging state at the end"
+    else:
+        gws = [i for i, n in enumerate(site.nodes) if n.is_gateway]
+        rates = np.zeros((len(names), len(gws)))
+        for c, j in enumerate(gws):
+            tx = np.flatnonzero(np.arange(len(names)) != j)
+            rates[tx, c] = phys.rates_into(j, tx)[0]
+        cols, title = [names[j] for j in gws], "Coded PHY rate to each gateway (Mbit/s), charging state at the end"
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(cols) + 3), max(4.0, 0.35 * min(len(names), 60) + 2)))
+    im = ax.imshow(rates, cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
+    if len(names) <= 120:
+        ax.set_yticks(range(len(names)), names, fontsize=7 if len(names) <= 40 else 4)
     if len(names) <= 16:  # small sites: print the rates in the cells
         top = max(float(rates.max()), 1.0)
         for i in range(len(names)):
-            for j in range(len(names)):
+            for j in range(len(cols)):
                 if i != j:
                     ax.text(j, i, f"{rates[i, j]:.0f}", ha="center", va="center", fontsize=6,
                             color="white" if rates[i, j] < 0.6 * top else "black")
     ax.set_xlabel("receiver")
     ax.set_ylabel("transmitter")
-    ax.set_title("Coded PHY rate per link (Mbit/s), charging state at the end")
+    ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, label="Mbit/s")
     fig.tight_layout()
     return _png(fig)

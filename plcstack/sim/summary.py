@@ -106,15 +106,40 @@ def key_metrics(result: SimResult) -> dict[str, Any]:
     }
 
 
-def activity_by_hour(result: SimResult, settle_s: float = 60.0) -> list[int]:
-    """Changes of AVLN, uplink or Ethernet path per simulated hour, after the power-on minute: where
-    in the day a site's trouble happens."""
+CHANGE_WEIGHT_S = 10.0  # a network change (AVLN, uplink, Ethernet path) counts like 10 s offline [E]
+
+
+def trouble_by_hour(result: SimResult, settle_s: float = 60.0) -> list[float]:
+    """Per simulated hour: charger-seconds without an uplink plus ``CHANGE_WEIGHT_S`` per change of
+    AVLN, uplink or Ethernet path, after the power-on minute -- where in the day the trouble is."""
     t0 = min((t for t, *_ in result.timeline), default=0.0)
-    out = [0] * max(1, int(math.ceil(result.hours)))
-    for t, *_ in result.timeline:
+    n_hours = max(1, int(math.ceil(result.hours)))
+    out = [0.0] * n_hours
+    t_end = t0 + result.hours * 3600.0
+    start = t0 + settle_s
+    down_since: dict[int, float] = {}
+    chargers = {i for i, n in enumerate(result.site.nodes) if n.kind == "charger"}
+
+    def add_down(a: float, b: float) -> None:
+        a = max(a, start)
+        while a < b:
+            h = min(n_hours - 1, int((a - t0) // 3600.0))
+            edge = min(b, t0 + (h + 1) * 3600.0) if h < n_hours - 1 else b
+            out[h] += edge - a
+            a = edge
+
+    for t, i, kind, label in result.timeline:
         if t - t0 >= settle_s:
-            out[min(len(out) - 1, int((t - t0) // 3600.0))] += 1
-    return out
+            out[min(n_hours - 1, int((t - t0) // 3600.0))] += CHANGE_WEIGHT_S
+        if kind != "uplink" or i not in chargers:
+            continue
+        if i in down_since:
+            add_down(down_since.pop(i), t)
+        if label == "none":
+            down_since[i] = t
+    for since in down_since.values():
+        add_down(since, t_end)
+    return [round(x, 1) for x in out]
 
 
 def combine_metrics(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -184,5 +209,5 @@ def charger_rows(data: dict[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
-__all__ = ["CHARGER_COLUMNS", "EFFECT_KEYS", "activity_by_hour", "availability", "avlns_in_range", "charger_rows", "combine_metrics", "key_metrics",
+__all__ = ["CHARGER_COLUMNS", "EFFECT_KEYS", "trouble_by_hour", "availability", "avlns_in_range", "charger_rows", "combine_metrics", "key_metrics",
            "node_summaries", "summary"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
@@ -38,7 +39,7 @@ class SweepJob:
     site_data: dict[str, Any]
     start_s: float = 0.0
     tag: str = ""
-    detail: bool = False  # add every charger's availability and the activity per hour to the row
+    detail: bool = False  # add every charger's availability and the trouble per hour to the row
     windows: tuple[tuple[float, float], ...] = ()  # (start_s, hours) runs summed instead of one run
 
     def runs(self) -> tuple[tuple[float, float], ...]:
@@ -148,29 +149,30 @@ def run_job(job: SweepJob) -> Row:
     """Worker entry point (top level so it pickles): the key metrics of one run, or of several
     windows of the same site summed (downtime, flaps) and worst-cased (rates, routes)."""
     from .engine import Engine
-    from .summary import activity_by_hour, availability, combine_metrics, key_metrics
+    from .summary import availability, combine_metrics, key_metrics, trouble_by_hour
 
     site = site_from_dict(job.site_data)
     parts: list[Row] = []
     avail: dict[str, float] = {}
-    activity: list[int] = []
+    trouble: list[float] = []
     wall = 0.0
     for start_s, hours in job.runs():
-        result = Engine(site, hours=hours, seed=job.seed, physics=physics_for(site, job.seed), start_s=start_s).run()
+        result = Engine(site, hours=hours, seed=job.seed, physics=physics_for(site, job.seed),
+                        start_s=start_s).run(clock=time.perf_counter)
         parts.append(key_metrics(result))
         wall += result.wall_s
         if job.detail:
             for n, st in zip(site.nodes, result.stats, strict=True):
                 if n.kind == "charger":
                     avail[n.name] = min(avail.get(n.name, 1.0), availability(st.downtime_s, hours))
-            activity += activity_by_hour(result)
+            trouble += trouble_by_hour(result)
     row: Row = {k: v for k, v in job.overrides}
     row["seed"] = job.seed
     row.update(combine_metrics(parts))
     row["wall_s"] = round(wall, 2)
     if job.detail:
         row["availability"] = avail
-        row["activity_by_hour"] = activity
+        row["trouble_by_hour"] = trouble
     return row
 
 
@@ -183,6 +185,10 @@ class Runner(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 def _collect(jobs: list[SweepJob], done: Iterator[tuple[int, Row]], on_done: OnDone) -> list[Row]:
     rows: list[Row | None] = [None] * len(jobs)
@@ -193,17 +199,27 @@ def _collect(jobs: list[SweepJob], done: Iterator[tuple[int, Row]], on_done: OnD
     return [r for r in rows if r is not None]
 
 
-class SerialRunner:
+class _Closing:
+    """``with make_runner(...) as runner:`` closes the pool or client at the end."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialRunner(_Closing):
     """In this process, one job after the other (shares this process's physics cache)."""
 
     def run(self, jobs: list[SweepJob], on_done: OnDone = None) -> list[Row]:
         return _collect(jobs, ((i, run_job(j)) for i, j in enumerate(jobs)), on_done)
 
-    def close(self) -> None:
-        pass
 
-
-class PoolRunner:
+class PoolRunner(_Closing):
     """A local process pool kept open across calls, so workers keep their physics caches.
 
     Workers are started at once.  ``fork`` (the default where it is safe: no other thread running)
@@ -236,7 +252,7 @@ class PoolRunner:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-class DaskRunner:
+class DaskRunner(_Closing):
     """A Dask distributed cluster (``address``: scheduler address or a cluster object)."""
 
     def __init__(self, address: Any) -> None:

@@ -22,7 +22,7 @@ def _m(down: float, flaps: int = 0, routes: int = 0, worst: float | None = 100.0
             "worst_plc_rate_mbps": worst}
 
 
-def test_materially_better_puts_downtime_first() -> None:
+def test_materially_better_weighs_downtime_flaps_and_margin() -> None:
     day = 24.0
     assert advice.materially_better(_m(100, flaps=900), _m(40_000, flaps=2), day)  # flap outages are in downtime
     assert not advice.materially_better(_m(5000), _m(1000), day)
@@ -33,7 +33,10 @@ def test_materially_better_puts_downtime_first() -> None:
     # a faster worst link counts only while it is short of margin
     assert advice.materially_better(_m(0, worst=40.0), _m(0, worst=20.0), day)
     assert not advice.materially_better(_m(0, worst=140.0), _m(0, worst=100.0), day)
-    assert not advice.materially_better(_m(0, flaps=50, worst=40.0), _m(0, flaps=0, worst=20.0), day)
+    assert not advice.materially_better(_m(0, flaps=500, worst=40.0), _m(0, flaps=0, worst=20.0), day)
+    # more chargers stranded at the end only if the downtime falls by as much
+    assert not advice.materially_better(_m(0, routes=2, worst=140.0), _m(0, routes=1, worst=10.0), day)
+    assert advice.materially_better(_m(100, routes=2), _m(50_000, routes=1), day)
 
 
 def test_worst_hour_and_problems() -> None:
@@ -131,10 +134,12 @@ def _check_steps(p: advice.Plan, hours: float) -> None:
         assert p.info["after"]["downtime_s_total"] == p.advice[-1]["effect"]["downtime_s_total"][1]
 
 
-def test_one_bridge_site_needs_nothing() -> None:
+def test_one_bridge_site_keeps_its_bridge() -> None:
+    """The manual's configuration: no gateway change is proposed, whatever else helps."""
     p = _plan("one-bridge", 6)
-    assert p.advice == []
-    assert p.info["actions"] == 0
+    _check_steps(p, 6)
+    assert not any(a["rule"] in ("single-bridge", "one-gateway-per-network") for a in p.advice)
+    assert p.info["actions"] == len(p.advice)
 
 
 @pytest.mark.slow
@@ -166,7 +171,8 @@ def test_partitioned_plan_adds_modules_where_chargers_have_no_route() -> None:
     first = p.advice[0]
     assert first["action"] in ("add-plc-module", "split-run")
     spots = first["at_m"] if isinstance(first["at_m"], list) else [first["at_m"]]
-    assert all(250 < at < 450 for at in spots)
+    middle = [n.at_m for n in load_site(SITES / "partitioned.toml").chargers if not n.bridge]
+    assert all(min(middle) <= at <= max(middle) for at in spots)  # among the chargers, not at the board
     assert p.info["after"]["downtime_s_total"] < p.info["before"]["downtime_s_total"] / 10
     assert p.info["after"]["chargers_without_route"] == 0
 

@@ -11,7 +11,7 @@ from plcstack.sim import report
 from plcstack.sim.engine import simulate
 from plcstack.sim.plots import render_plots
 from plcstack.sim.site import load_site
-from plcstack.sim.summary import activity_by_hour, availability, charger_rows, key_metrics, summary
+from plcstack.sim.summary import availability, charger_rows, key_metrics, summary, trouble_by_hour
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -51,10 +51,10 @@ def test_key_metrics_and_availability(two_bridges) -> None:
 
 
 def test_activity_counts_network_changes_per_hour(two_bridges) -> None:
-    act = activity_by_hour(two_bridges)
+    act = trouble_by_hour(two_bridges)
     assert len(act) == 2 and sum(act) > 0  # the bridging loop flips Ethernet paths all the time
     quiet = simulate(load_site(SITES / "one-bridge.toml"), hours=2, seed=0)
-    assert sum(activity_by_hour(quiet)) < sum(act)
+    assert sum(trouble_by_hour(quiet)) < sum(act)
 
 
 def test_charger_rows_match_the_nodes(two_bridges) -> None:

@@ -89,7 +89,7 @@ def test_reused_physics_gives_the_same_run_as_a_fresh_one() -> None:
     fresh = sweep.run_job(job)
     assert {k: v for k, v in warm.items() if k != "wall_s"} == {k: v for k, v in fresh.items() if k != "wall_s"}
     assert set(fresh["availability"]) == {n.name for n in site.chargers}
-    assert len(fresh["activity_by_hour"]) == 1
+    assert len(fresh["trouble_by_hour"]) == 1
 
 
 def test_physics_cache_is_bounded_and_shares_the_channel_across_seeds() -> None:
