@@ -126,6 +126,33 @@ def _make_runner(args: argparse.Namespace) -> Any:
     return sweep.make_runner(args.workers, args.dask)
 
 
+def _plan(args: argparse.Namespace, site: Any, result: Any, bar: _Bar) -> Any:
+    """The advice plan on the runner the options ask for (None and a message when it cannot start)."""
+    from plcstack.sim import advice as advice_mod
+    from plcstack.sim import sweep
+
+    sweep.share_physics(site, args.seed, result.physics)  # forked workers inherit the base set-up
+    try:
+        runner = _make_runner(args)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"plcstack simulate: cannot start the what-if workers: {exc}", file=sys.stderr)
+        return None
+    stages = {"screen": "screening what-ifs", "confirm": "confirming the plan"}
+    before: dict[str, int] = {}  # what-ifs of earlier batches, so each bar counts them all
+
+    def on_whatif(e: advice_mod.WhatIfEvent) -> None:
+        if e.done == 0:
+            before[e.stage] = bar.done.get(e.stage, 0)
+            if bar.progress is None and not args.json:
+                print(f"  {stages.get(e.stage, e.stage)}: {e.label}", file=sys.stderr)
+        offset = before.get(e.stage, 0)
+        bar.update(e.stage, stages.get(e.stage, e.stage), offset + e.done, offset + e.total, e.label)
+
+    kwargs = {} if args.screen_hours is None else {"screen_hours": args.screen_hours}
+    with runner:
+        return advice_mod.plan(site, result, args.hours, args.seed, runner=runner, progress=on_whatif, **kwargs)
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     from plcstack.sim import advice as advice_mod
     from plcstack.sim import plots, report, summary
@@ -151,39 +178,19 @@ def run_simulate(args: argparse.Namespace) -> int:
                                                             args.hours))
         except KeyError as exc:  # an unknown cable type surfaces here
             return fail(exc)
-        plan = advice_mod.Plan()
-        if not args.no_advice:
-            from plcstack.sim import sweep
-
-            sweep.share_physics(site, args.seed, result.physics)  # forked workers inherit the base set-up
-            try:
-                runner = _make_runner(args)
-            except (OSError, ValueError, ImportError) as exc:
-                return fail(f"cannot start the what-if workers: {exc}")
-            stages = {"screen": "screening what-ifs", "confirm": "confirming the plan"}
-            before: dict[str, int] = {}  # what-ifs of earlier batches, so each bar counts them all
-
-            def on_whatif(e: advice_mod.WhatIfEvent) -> None:
-                if e.done == 0:
-                    before[e.stage] = bar.done.get(e.stage, 0)
-                    if bar.progress is None and not args.json:
-                        print(f"  {stages.get(e.stage, e.stage)}: {e.label}", file=sys.stderr)
-                offset = before.get(e.stage, 0)
-                bar.update(e.stage, stages.get(e.stage, e.stage), offset + e.done, offset + e.total, e.label)
-
-            try:
-                kwargs = {} if args.screen_hours is None else {"screen_hours": args.screen_hours}
-                plan = advice_mod.plan(site, result, args.hours, args.seed, runner=runner, progress=on_whatif,
-                                       **kwargs)
-            finally:
-                runner.close()
+        plan = advice_mod.Plan() if args.no_advice else _plan(args, site, result, bar)
+        if plan is None:
+            return 2
         data = summary.summary(result, plan.advice, plan.info)
         images = {} if args.no_plots else plots.render_plots(result, plan.advice)
     finally:
         bar.stop()
-    path = report.write_summary(data, out)
-    written = report.write_images(images, out)
-    page = report.write_report_html(data, images, out)
+    try:
+        path = report.write_summary(data, out)
+        written = report.write_images(images, out)
+        page = report.write_report_html(data, images, out)
+    except OSError as exc:
+        return fail(f"cannot write to {out}: {exc}")
     if args.json:
         print(json.dumps(data, indent=2, default=float))
         return 0

@@ -2,15 +2,15 @@
 
 1. The rules (:mod:`plcstack.sim.advice_rules`) propose candidate changes for the current site.
 2. *Screening*: every candidate runs for two short windows (``screen_hours`` each, default 1 h):
-   the hour of the base run with the most network changes (AVLN, uplink, Ethernet path) and the
+   the hour of the base run with the most trouble (chargers offline, network changes) and the
    busiest charging time (the most noise), in parallel on a :class:`~plcstack.sim.sweep.Runner`.
    The candidate that improves the site most is applied and the next round screens the best
    runners-up and any new candidates on top of it (greedy).
 3. *Confirmation*: every prefix of the plan (action 1, actions 1-2, ...) runs for the full length
    with the base run's seed, in parallel; the plan keeps the steps up to the first that is not a
    material improvement on the one before.  The effects reported are these full runs.
-4. If the confirmed plan still leaves problems, screening starts again from it, at the busiest hour
-   of its own full run (at most three screening phases).
+4. If the confirmed plan still leaves problems, screening starts again from it, with the windows of
+   its own full run (at most three screening phases).
 
 Variants that do not change wiring share the base run's channel and noise set-up (the runner's
 physics cache).  The rules, thresholds and their sources are in ``docs/sim-advice.md``.

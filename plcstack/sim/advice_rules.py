@@ -145,7 +145,24 @@ def _module_name(site: Site, cable: str, k: int = 1) -> str:
 
 # -- rule: one Wi-Fi-to-PLC bridge per PLC network, none where a module is wired ----------------------
 
+def _bridge_choices(ctx: RuleContext, chargers: list[Node], bridges: list[Node], wired: bool) -> list[Node]:
+    """Which charger could be the single bridge: each of several bridges and the strongest-Wi-Fi
+    chargers; the strongest alone where chargers lack a gateway or the bridge's Wi-Fi is 6 dB weaker."""
+    strong = sorted((n for n in chargers if n.wifi_rssi_dbm is not None
+                     and n.wifi_rssi_dbm >= ctx.site.params.wifi_threshold_dbm),
+                    key=lambda n: -(n.wifi_rssi_dbm or -999.0))
+    if len(bridges) >= 2:
+        return bridges + [n for n in strong if n not in bridges][:max(0, MAX_BRIDGE_CANDIDATES - len(bridges))]
+    if wired or not strong:
+        return []
+    if not bridges:
+        return strong[:1] if any(ctx.poor(n) for n in chargers) else []
+    rssi = bridges[0].wifi_rssi_dbm
+    return strong[:1] if rssi is not None and (strong[0].wifi_rssi_dbm or -999.0) >= rssi + 6.0 else []
+
+
 def bridge_rules(ctx: RuleContext) -> list[Candidate]:
+    """One Wi-Fi-to-PLC bridge per PLC network, none where a PLC module is wired into it."""
     site = ctx.site
     out = []
     for password in sorted({n.network_password for n in site.nodes}):
@@ -173,18 +190,7 @@ def bridge_rules(ctx: RuleContext) -> list[Candidate]:
                      f"network to the router; every bridge in it closes an Ethernet loop and makes chargers swap "
                      f"gateways (manual: ideally a single bridge, none when a PLC module is wired)"),
                 apply=only(None), effort=0, details={"disable_bridging_on": [b.name for b in bridges]}))
-        strong = sorted((n for n in chargers if n.wifi_rssi_dbm is not None
-                         and n.wifi_rssi_dbm >= site.params.wifi_threshold_dbm),
-                        key=lambda n: -(n.wifi_rssi_dbm or -999.0))
-        choices = list(bridges) if len(bridges) >= 2 else []
-        if not modules and not bridges and any(ctx.poor(n) for n in chargers):
-            choices = strong[:1]
-        elif not modules and len(bridges) == 1 and strong and bridges[0].wifi_rssi_dbm is not None \
-                and (strong[0].wifi_rssi_dbm or -999.0) >= bridges[0].wifi_rssi_dbm + 6.0:
-            choices = strong[:1]  # the bridge has much weaker Wi-Fi than another charger
-        elif len(bridges) >= 2:
-            choices += [n for n in strong if n not in choices][:max(0, MAX_BRIDGE_CANDIDATES - len(choices))]
-        for keep in choices:
+        for keep in _bridge_choices(ctx, chargers, bridges, bool(modules)):
             others = [b.name for b in bridges if b.name != keep.name]
             text = f"Make {keep.name} (Wi-Fi {keep.wifi_rssi_dbm:g} dBm) the only Wi-Fi-to-PLC bridge"
             if others:

@@ -22,7 +22,7 @@ EVENTS_KEPT = 5000
 
 def avlns_in_range(result: SimResult) -> list[int]:
     """Per node: how many distinct AVLNs (CCos at the end of the run) it hears -- the networks
-    whose airtime it shares (docs/sim-advice.md, "shared airtime")."""
+    whose airtime it shares (docs/sim-mac.md)."""
     margins = result.physics.margin_matrix()
     ccos = sorted(set(result.final_cco) - {-1})
     out = []

@@ -59,6 +59,11 @@ def test_simulate_errors_are_messages(tmp_path: Path, capsys) -> None:
     assert main(["simulate", str(tmp_path / "missing.toml")]) == 2
     assert main(["simulate", str(SITES / "one-bridge.toml"), "--hours", "0"]) == 2
     assert "--hours" in capsys.readouterr().err
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    assert main(["simulate", str(SITES / "one-bridge.toml"), "--hours", "0.2", "--no-advice", "--no-plots",
+                 "--out", str(blocked / "out")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_sweep_local_pool(tmp_path: Path, capsys) -> None:
