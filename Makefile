@@ -3,19 +3,28 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test bench lint compare clean debian-deps
 
-$(STAMP): pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+# test extras: every optional dependency (plcstack[all]) plus the test tools
+$(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# what the demo uses: the core plus plots and rich output (plcstack[demo])
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[demo]'
+	touch $(DEMO_STAMP)
 
 debian-deps:
 	bash tools/install-debian-deps.sh
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/plcstack demo --out demo-output
 
 test: $(STAMP) debian-deps
@@ -27,8 +36,10 @@ bench: $(STAMP)
 compare: $(STAMP)
 	$(PY) tools/compare_decoders.py
 
+# ruff everywhere; mypy on the package as configured in pyproject.toml [tool.mypy]
 lint: $(STAMP)
 	$(VENV)/bin/ruff check plcstack tests tools
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

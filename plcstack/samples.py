@@ -1,10 +1,11 @@
 """Realistic synthetic HomePlug traffic, built with our own encoder.
 
 Used for the bundled sample captures (``captures/``), the 200,000-frame benchmark capture
-(``tools/gen_capture.py``) and tests.  The mix follows what the real captures in
-``../shared/captures`` contain: ISO 15118-3 SLAC sessions between an EV host and a charger, the
-local-modem CM_SET_KEY exchange, QCA management polling (VS_SW_VER, VS_NW_INFO MMV 1,
-VS_LNK_STATS, VS_OP_ATTRIBUTES), CM_GET_KEY, CM_BRG_INFO and CC_SET_TEI_MAP.
+(``tools/gen_capture.py``) and tests.  The mix follows what published captures of real sessions
+contain (pyPLC's and tux-evse's recordings, ``tests/data/vectors/``): ISO 15118-3 SLAC sessions
+between an EV host and a charger, the local-modem CM_SET_KEY exchange, QCA management polling
+(VS_SW_VER, VS_NW_INFO MMV 1, VS_LNK_STATS, VS_OP_ATTRIBUTES), CM_GET_KEY, CM_BRG_INFO and
+CC_SET_TEI_MAP.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from plcstack.codec.registry import definition_of
 from plcstack.keys.derive import nid_from_nmk, nmk_from_password
 
 
-def _item(cls_msg: type, field: str) -> type:
-    for f in definition_of(cls_msg).fields:
-        if f.name == field:
-            return f.item.cls  # type: ignore[union-attr]
-    raise KeyError(field)
+def _item(cls_msg: type, *path: str) -> type:
+    """The class of an array element: ``_item(VS_NW_INFO_CNF, "networks", "stations")``."""
+    layout = definition_of(cls_msg).layout
+    for name in path:
+        item = next(f.item for f in layout.fields if f.name == name)
+        if item is None:
+            raise KeyError(name)
+        layout = item
+    return layout.cls
 
 
 def _mac(rng: random.Random, oui: bytes = b"\x02\x00\x00") -> bytes:
@@ -68,11 +73,7 @@ def slac_session(rng: random.Random, pev_host: bytes, evse_host: bytes, pev_mode
 def qca_polling(rng: random.Random, host: bytes, modem: bytes, peers: list[bytes], nid: bytes) -> list[bytes]:
     """A host polling its local QCA modem the way pyPLC and open-plc-utils tools do."""
     version = b"MAC-QCA7420-1.4.0.20-00-20171027-CS"
-    net_cls, sta_cls = _item(m.VS_NW_INFO_CNF, "networks"), None
-    for f in definition_of(m.VS_NW_INFO_CNF).fields:
-        if f.name == "networks":
-            sta_cls = next(x for x in f.item.fields if x.name == "stations").item.cls  # type: ignore[union-attr]
-    assert sta_cls is not None
+    net_cls, sta_cls = _item(m.VS_NW_INFO_CNF, "networks"), _item(m.VS_NW_INFO_CNF, "networks", "stations")
     stations = [sta_cls(mac=p, tei=i + 2, bda=p, avg_tx=rng.randint(20, 180), coupling=0,
                         avg_rx=rng.randint(20, 180)) for i, p in enumerate(peers)]
     network = net_cls(nid=nid, snid=rng.randint(0, 15), tei=1, role=2, cco_mac=modem, cco_tei=1,

@@ -27,6 +27,7 @@ Exactness rules (so that ``bytes(Ether(raw)) == raw`` for every frame):
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,6 @@ from scapy.fields import (
     LEShortField,
     MACField,
     PacketListField,
-    ShortField,
     StrField,
     StrFixedLenField,
     StrLenField,
@@ -51,10 +51,12 @@ from scapy.fields import (
 from scapy.fields import (
     Field as ScapyField,
 )
-from scapy.layers.l2 import Dot1Q, Ether
+from scapy.layers.l2 import Dot1AD, Dot1Q, Ether
 from scapy.packet import Packet, Padding, Raw, bind_layers
 
-from plcstack.codec.frame import MIN_FRAME, Frame, decode_frame, encode_frame
+from plcstack.codec.codes import enum_items
+from plcstack.codec.errors import DecodeError
+from plcstack.codec.frame import MIN_FRAME, Frame, Header, decode_frame, decode_header, encode_frame
 from plcstack.codec.layout import (
     ARRAY,
     BYTES,
@@ -64,15 +66,13 @@ from plcstack.codec.layout import (
     TEXT,
     VARBYTES,
     Field,
-    Record,
+    Layout,
     Short,
     _count_refs,
     _expr,
 )
-from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, KNOWN_OUIS, OUI_QCA, QCA_MS_BASES, mmtype_name
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, OUI_QCA, mmtype_name
 from plcstack.codec.registry import MessageDef, all_definitions, key_table
-
-_MS_OUIS = frozenset(KNOWN_OUIS)
 
 __all__ = ["MESSAGE_CLASSES", "HomePlugAV", "HomePlugAVMessage", "HomePlugAVRaw", "from_scapy",
            "scapy_class_for", "to_scapy"]
@@ -126,9 +126,10 @@ class _MmtypeField(LEShortField):
 
 
 class _OuiField(StrFixedLenField):
-    """3-byte vendor OUI, present by the rules of ``plcstack.codec.frame._parse_header``.
+    """3-byte vendor OUI, present by the rules of :func:`plcstack.codec.frame.decode_header`.
 
-    Dissection decides from MMTYPE, FMI and the octets themselves; absent = ``b""``.
+    Dissection asks ``decode_header`` (MMTYPE, FMI plausibility and the octets themselves decide);
+    absent = ``b""``.
     On build, ``None`` means: the payload declaration's OUI (QCA's for an undeclared vendor type).
     """
 
@@ -136,17 +137,10 @@ class _OuiField(StrFixedLenField):
         super().__init__(name, None, 3)
 
     def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, bytes]:
-        mmv = pkt.getfieldval("mmv")
-        mmtype = pkt.getfieldval("mmtype")
-        fmi = pkt.getfieldval("fmi") if mmv in (1, 2) else None
-        if mmv not in (0, 1, 2) or mmtype < 0x8000 or mmtype >= 0xC000 or (fmi and fmi & 0x0F00):
+        h = _codec_header(pkt, s)
+        if h is None or h.oui is None:
             return s, b""
-        if mmtype >= 0xA000:
-            return (s[3:], s[:3]) if len(s) >= 3 else (s, b"")
-        cand = s[:3]
-        if cand in _MS_OUIS or ((mmtype & ~3) not in QCA_MS_BASES and len(s) >= 3):
-            return s[3:], cand
-        return s, b""
+        return s[3:], h.oui
 
     def addfield(self, pkt: Packet, s: bytes, val: Any) -> bytes:
         if val is None:
@@ -170,6 +164,27 @@ class _OuiField(StrFixedLenField):
         return bytes(x).hex(":") if x else "(none)"
 
 
+def _codec_header(pkt: Packet, rest: bytes, oui_done: bool = False) -> Header | None:
+    """The codec's reading of this MME header (None when it rejects it).
+
+    ``rest`` is what follows MMV/MMTYPE/FMI; the frame is rebuilt with as many VLAN tags as there are
+    below this layer so the frame-length rules (fragment plausibility) see the real length.
+    """
+    mmv = pkt.getfieldval("mmv")
+    mmtype = pkt.getfieldval("mmtype")
+    if mmv is None or mmtype is None:
+        return None
+    l2 = _l2_header_len(pkt) or 14
+    head = bytes([mmv]) + struct.pack("<H", mmtype)
+    if mmv in (1, 2):
+        head += struct.pack(">H", pkt.getfieldval("fmi") or 0)
+    fake = bytes(12) + b"\x81\x00\x00\x00" * ((l2 - 14) // 4) + b"\x88\xe1" + head + rest
+    try:
+        return decode_header(fake)
+    except DecodeError:
+        return None
+
+
 class HomePlugAVRaw(Raw):
     """MMENTRY bytes that have no (complete) declared layout: kept verbatim."""
 
@@ -188,15 +203,15 @@ class HomePlugAV(Packet):
     ]
 
     def guess_payload_class(self, payload: bytes) -> type[Packet]:
-        mmv, mmtype = self.mmv, self.mmtype
-        fmi = self.fmi if mmv in (1, 2) else None
-        if mmv not in (0, 1, 2) or (fmi and fmi & 0xF000):
-            return HomePlugAVRaw  # an MMV we cannot read, or one fragment of a larger message
+        h = _codec_header(self, (self.oui or b"") + payload, oui_done=True)
+        if h is None or h.is_fragment:
+            return HomePlugAVRaw  # a header our codec rejects, or one fragment of a larger message
+        mmv, mmtype = h.mmv, h.mmtype
         mdef = key_table().get((mmv, mmtype, self.oui or None))
         if mdef is None:
             return HomePlugAVRaw
         try:  # only hand scapy bodies our codec reads completely, so the fields rebuild exactly
-            mdef.record.decode(payload, 0, len(payload))
+            mdef.layout.decode(payload, 0, len(payload))
         except Short:
             return HomePlugAVRaw
         return _BY_DEF[id(mdef)]
@@ -221,13 +236,13 @@ class HomePlugAV(Packet):
 
 
 def _l2_header_len(layer: Packet) -> int | None:
-    """Bytes of Ethernet (+ 802.1Q) header below ``layer``; None when not on Ethernet."""
+    """Bytes of Ethernet (+ VLAN tags) header below ``layer``; None when not on Ethernet."""
     total = 0
     u = layer.underlayer
     if u is None:
         return None
     while u is not None:
-        if isinstance(u, Dot1Q):
+        if isinstance(u, (Dot1Q, Dot1AD)):
             total += 4
         elif isinstance(u, Ether):
             total += 14
@@ -239,6 +254,7 @@ def _l2_header_len(layer: Packet) -> int | None:
 
 bind_layers(Ether, HomePlugAV, type=ETHERTYPE_HOMEPLUG_AV)
 bind_layers(Dot1Q, HomePlugAV, type=ETHERTYPE_HOMEPLUG_AV)
+bind_layers(Dot1AD, HomePlugAV, type=ETHERTYPE_HOMEPLUG_AV)
 
 
 # ----------------------------------------------------------------------------- generated messages
@@ -248,7 +264,7 @@ class HomePlugAVMessage(Packet):
     """Base of the generated message classes; ``plc_def`` is the codec declaration."""
 
     plc_def: MessageDef | None = None
-    plc_record: Record | None = None
+    plc_record: Layout | None = None
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
         return b"", s  # what follows the layout is padding / vendor tail
@@ -272,7 +288,7 @@ class HomePlugAVMessage(Packet):
 class _ItemBase(Packet):
     """One array element: consumes its own fields, hands the rest back to the list."""
 
-    plc_record: Record | None = None
+    plc_record: Layout | None = None
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
         return b"", s
@@ -286,7 +302,7 @@ def _evaluator(expr: str) -> Callable[[Packet], Any]:
     def ev(pkt: Packet) -> Any:
         env = {n: pkt.getfieldval(n[2:]) for n in names}
         try:
-            return eval(code, {"__builtins__": {}, "len": len}, env)  # noqa: S307 - our declarations
+            return eval(code, {"__builtins__": {}, "len": len, "max": max}, env)  # noqa: S307 - our declarations
         except TypeError:  # a referenced count left None while building
             return 0
 
@@ -295,10 +311,8 @@ def _evaluator(expr: str) -> Callable[[Packet], Any]:
 
 def _int_field(f: Field, default: Any) -> ScapyField:
     fmt = f.fmt
-    if fmt == ">H":
-        return ShortField(f.name, default)
     if f.values:
-        enum = {k: v for k, v in f.values.items()}
+        enum = dict(enum_items(f.values))
         if fmt == "B":
             return ByteEnumField(f.name, default, enum)
         if fmt == "H":
@@ -308,19 +322,21 @@ def _int_field(f: Field, default: Any) -> ScapyField:
     return {"B": ByteField, "H": LEShortField, "I": LEIntField, "Q": LELongField}[fmt](f.name, default)
 
 
-_LEN_FMT = {"B": "B", "H": "<H", "I": "<I", "Q": "<Q", ">H": ">H"}
+_LEN_FMT = {"B": "B", "H": "<H", "I": "<I", "Q": "<Q"}
 _ITEMS: dict[int, type[Packet]] = {}
 
 
-def _scapy_fields(rec: Record, owner: str) -> list[ScapyField]:
+def _scapy_fields(rec: Layout, owner: str) -> list[ScapyField]:
     counts = {ref: target for ref, target in _count_refs(rec.fields).items()}
-    out: list[ScapyField] = []
+    out: list[Any] = []
     for f in rec.fields:
-        sf: ScapyField
+        sf: Any
         if f.name in counts and f.kind == INT:
             target = counts[f.name]
-            kw = {"count_of": target.name} if target.kind == ARRAY else {"length_of": target.name}
-            sf = FieldLenField(f.name, None, fmt=_LEN_FMT[f.fmt], **kw)
+            if target.kind == ARRAY:
+                sf = FieldLenField(f.name, None, fmt=_LEN_FMT[f.fmt], count_of=target.name)
+            else:
+                sf = FieldLenField(f.name, None, fmt=_LEN_FMT[f.fmt], length_of=target.name)
         elif f.kind == INT:
             sf = _int_field(f, 0)
         elif f.kind == MAC:
@@ -342,7 +358,7 @@ def _scapy_fields(rec: Record, owner: str) -> list[ScapyField]:
     return out
 
 
-def _item_class(item: Record, owner: str) -> type[Packet]:
+def _item_class(item: Layout, owner: str) -> type[Packet]:
     cls = _ITEMS.get(id(item))
     if cls is None:
         name = f"{owner}_{item.name}"  # item names repeat across messages with other layouts
@@ -353,7 +369,7 @@ def _item_class(item: Record, owner: str) -> type[Packet]:
 
 
 def _message_class(mdef: MessageDef) -> type[HomePlugAVMessage]:
-    rec = mdef.record
+    rec = mdef.layout
     doc = f"{mdef.name} (MMTYPE 0x{mdef.mmtype:04X}), generated from plcstack.codec.messages."
     return type(rec.name, (HomePlugAVMessage,), {
         "name": rec.name, "fields_desc": _scapy_fields(rec, rec.name), "plc_def": mdef, "plc_record": rec,
@@ -366,8 +382,8 @@ MESSAGE_CLASSES: dict[str, type[HomePlugAVMessage]] = {}
 for _d in all_definitions():
     _c = _message_class(_d)
     _BY_DEF[id(_d)] = _c
-    MESSAGE_CLASSES[_d.record.name] = _c
-    globals()[_d.record.name] = _c
+    MESSAGE_CLASSES[_d.layout.name] = _c
+    globals()[_d.layout.name] = _c
 del _d, _c
 
 

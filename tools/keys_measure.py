@@ -26,9 +26,10 @@ from plcstack.keys.derive import (  # noqa: E402
     nid_from_password,
     nmk_from_password,
 )
-from plcstack.keys.dictionary import search  # noqa: E402
+from plcstack.keys.parallel import search  # noqa: E402
 
-ABB = Path("/work/shared/captures/third-party/iso15118-simulator-rs__ABB-Normal.pcapng")
+# a third-party capture outside the repository (its key frames are in tests/data/vectors)
+ABB = Path(__file__).resolve().parents[2] / "shared" / "captures" / "third-party" / "iso15118-simulator-rs__ABB-Normal.pcapng"
 
 
 def random_passwords(n: int, rng: random.Random) -> list[bytes]:
@@ -81,7 +82,7 @@ def dictionary_speed(n: int) -> None:
 
 def abb() -> None:
     if not ABB.exists():
-        print("ABB capture: not available, skipped")
+        print(f"ABB capture: skipped, needs ../shared/captures ({ABB})")
         return
     from plcstack.keys.scan import scan_capture
 

@@ -29,18 +29,16 @@ def _step(title: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from plcstack.capture import CaptureDecoder, frame_to_json, summary_line
+    from plcstack.capture import CaptureDecoder, record_json, summary_line
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     _step(f"decode {DEMO_CAPTURE.name}")
     decoder = CaptureDecoder(DEMO_CAPTURE, verify=True)
-    t0 = None
     with open(out / "decode.jsonl", "w") as jf:
         for rec in decoder:
-            t0 = rec.time if t0 is None else t0
-            print(summary_line(rec, t0))
-            jf.write(json.dumps(frame_to_json(rec)) + "\n")
+            print(summary_line(rec))
+            jf.write(json.dumps(record_json(rec)) + "\n")
     stats = decoder.stats.as_dict()
     (out / "decode-summary.json").write_text(json.dumps(stats, indent=2))
     print(f"{stats['homeplug_frames']} frames, {stats['decode_errors']} errors, "

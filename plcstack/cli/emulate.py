@@ -40,7 +40,10 @@ timing (scaled by --speed, or as fast as possible with --top-speed), either out 
 interface (--iface) or into an in-process emulated network (--into-emulator NET.toml), where
 they enter the host port of the first modem (or --modem MAC). What comes back is recorded with
 --pcap OUT. --type keeps only some messages (names like VS_SW_VER.REQ or VS_SW_VER, or hex
-MMTYPEs like 0xA000; repeat or comma-separate).
+MMTYPEs like 0xA000; repeat or comma-separate). By default only the capture's hosts' frames are
+sent (--from hosts): the confirmations and indications of the modems in the capture are left
+out, so the emulated modem does not learn a real modem's MAC as one of its hosts; --from all
+sends everything, --src / --exclude-src choose by MAC.
 
 examples:
   plcstack replay captures/openplc-requests.pcap --iface m0 --speed 2
@@ -56,15 +59,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     src.add_argument("--config", metavar="NET.toml", help="network file (see examples/emu/*.toml)")
     src.add_argument("--iface", metavar="IF", help="run one default modem bound to interface IF")
     p.add_argument("--mac", default="00:b0:52:ee:00:01", help="MAC of the default modem (with --iface)")
-    p.add_argument("--chip", default="QCA7420", choices=["QCA7000", "QCA7420", "QCA7500"],
-                   help="chip of the default modem (with --iface)")
+    p.add_argument("--chip", default="QCA7420", choices=["QCA7000", "QCA7005", "QCA7420", "AR7420", "QCA7500"],
+                   help="chip profile of the default modem (with --iface; docs/modem-profiles.md)")
     p.add_argument("--password", default="HomePlugAV", help="network password of the default modem")
-    p.add_argument("--pcap", metavar="FILE", help="record every frame the modems send and receive on host ports")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="record every frame the modems send and receive on host ports (written as it goes)")
     p.add_argument("--pcap-plc", action="store_true",
                    help="with --pcap, also record the management messages modems exchange on the power line "
                         "(CM_UNASSOCIATED_STA, CC_ASSOC, CC_SET_TEI_MAP, CM_ENCRYPTED_PAYLOAD key exchanges)")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument("-v", "--verbose", action="store_true", help="log network events (roles, keys, joins, SLAC)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="log network events (roles, keys, joins, SLAC) and every dropped frame with its reason")
     p.set_defaults(func=cmd_emulate)
 
     r = subparsers.add_parser("replay", help="replay a capture's HomePlug frames to an interface or emulator",
@@ -79,6 +84,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     speed.add_argument("--top-speed", action="store_true", help="no waiting between frames")
     r.add_argument("--type", action="append", default=[], metavar="NAME",
                    help="only these message types (repeatable, comma-separated)")
+    r.add_argument("--from", dest="sources", default="hosts", choices=["hosts", "modems", "all"],
+                   help="whose frames to replay: the capture's hosts (default; a modem's confirmations and "
+                        "indications are left out), its modems, or all")
+    r.add_argument("--src", action="append", default=[], metavar="MAC",
+                   help="only frames from this source MAC (repeatable)")
+    r.add_argument("--exclude-src", action="append", default=[], metavar="MAC",
+                   help="never frames from this source MAC (repeatable)")
     r.add_argument("--modem", metavar="MAC", help="with --into-emulator: the modem whose host port gets the frames")
     r.add_argument("--pcap", metavar="OUT", help="record what comes back (and what was sent)")
     r.add_argument("--listen", type=float, default=0.5, metavar="S",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         d = by_name(args.name)
         if d is None:
-            print(f"unknown message {args.name!r}")
+            print(f"plcstack messages: unknown message {args.name!r} (plcstack messages lists them)", file=sys.stderr)
             return 2
         print(message_markdown(d))
         return 0

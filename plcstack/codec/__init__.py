@@ -7,14 +7,17 @@
 'CM_SLAC_PARM.REQ'
 """
 
-from plcstack.codec import messages
+from plcstack.codec import codes, messages
 from plcstack.codec.errors import DecodeError, EncodeError, ReassemblyError
 from plcstack.codec.frame import (
     ETHERTYPE_HOMEPLUG_1_0,
     ETHERTYPE_HOMEPLUG_AV,
+    EthernetHeader,
     Frame,
     Header,
     RawMessage,
+    VlanTag,
+    decode_ethernet,
     decode_frame,
     decode_header,
     encode,
@@ -28,7 +31,8 @@ from plcstack.codec.registry import MessageDef, all_definitions, by_name, defini
 
 __all__ = [
     "BROADCAST_MAC", "DecodeError", "ETHERTYPE_HOMEPLUG_1_0", "ETHERTYPE_HOMEPLUG_AV", "EncodeError",
-    "Frame", "Header", "LOCAL_MAC", "MessageDef", "OUI_QCA", "RawMessage", "ReassemblyError",
-    "all_definitions", "by_name", "decode_frame", "decode_header", "definition_of", "encode",
-    "encode_frame", "format_mac", "lookup", "mac_bytes", "make_frame", "messages", "mmtype_name", "parse_mac",
+    "EthernetHeader", "Frame", "Header", "LOCAL_MAC", "MessageDef", "OUI_QCA", "RawMessage", "ReassemblyError",
+    "VlanTag", "all_definitions", "by_name", "codes", "decode_ethernet", "decode_frame", "decode_header",
+    "definition_of", "encode", "encode_frame", "format_mac", "lookup", "mac_bytes", "make_frame", "messages",
+    "mmtype_name", "parse_mac",
 ]

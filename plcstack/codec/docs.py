@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from plcstack.codec.codes import enum_items
 from plcstack.codec.layout import ARRAY, INT, REST, VARBYTES, Field
 from plcstack.codec.registry import MessageDef, all_definitions
 
 
 def _size(f: Field) -> str:
     if f.kind == INT:
-        return f"{f.size} ({'BE' if f.fmt.startswith('>') else 'LE'})" if f.size > 1 else "1"
+        return f"{f.size} (LE)" if f.size > 1 else "1"
     if f.kind == VARBYTES:
         return f"{f.count}"
     if f.kind == REST:
@@ -22,8 +23,12 @@ def _rows(fields: tuple[Field, ...], indent: str = "") -> list[str]:
     rows = []
     for f in fields:
         note = f.doc
+        if f.unit:
+            unit = f"x {f.scale:g} {f.unit}" if f.scale else f.unit
+            note = (note + "; " if note else "") + f"unit: {unit}"
         if f.values:
-            note = (note + "; " if note else "") + ", ".join(f"{k}={v}" for k, v in sorted(f.values.items()))
+            label = f"`{f.values.__name__}`: " if isinstance(f.values, type) else ""
+            note = (note + "; " if note else "") + label + ", ".join(f"{k}={v}" for k, v in enum_items(f.values))
         if f.when:
             note = (note + "; " if note else "") + f"present when {f.when}"
         rows.append(f"| {indent}{f.name} | {f.kind} | {_size(f)} | {note} |")
@@ -35,7 +40,7 @@ def _rows(fields: tuple[Field, ...], indent: str = "") -> list[str]:
 def message_markdown(d: MessageDef) -> str:
     oui = d.oui.hex(":") if d.oui is not None else "none"
     mmv = "any" if d.mmv is None else str(d.mmv)
-    head = [f"### {d.name} — `{d.record.name}`", "",
+    head = [f"### {d.name} — `{d.layout.name}`", "",
             f"MMTYPE 0x{d.mmtype:04X}, OUI {oui}, MMV {mmv} (built with MMV {d.default_mmv})."]
     if d.doc:
         head += ["", d.doc]

@@ -22,8 +22,11 @@ import struct
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from typing import Any
 
+from plcstack.codec.codes import value_name, value_note
+from plcstack.codec.errors import DecodeError
 from plcstack.codec.mac import format_mac
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -38,22 +41,35 @@ REST = "rest"  # every remaining byte of the message
 ARRAY = "array"  # count-prefixed array of records
 
 
+#: A field's code points: an IntEnum class from :mod:`plcstack.codec.codes` (or a plain dict).
+Values = type[IntEnum] | dict[int, str]
+
+
 @dataclass(frozen=True)
 class Field:
+    """One declared field.
+
+    ``values`` names the code points (an IntEnum from :mod:`plcstack.codec.codes`); ``unit`` is the
+    unit of ``value * scale`` where the specification defines one (``time_out``: scale 100, unit
+    ``ms``; ``avg_tx``: unit ``Mbit/s``).
+    """
+
     name: str
     kind: str
     fmt: str = ""
     size: int = 0
     count: str | None = None
-    item: Record | None = None
+    item: Layout | None = None
     when: str | None = None
     doc: str = ""
-    values: dict[int, str] | None = None
+    values: Values | None = None
+    unit: str | None = None
+    scale: float | None = None
 
 
 @dataclass(frozen=True)
-class Record:
-    """A sequence of fields: a message body or one element of an array."""
+class Layout:
+    """A sequence of fields: a message body (MMENTRY) or one element of an array."""
 
     name: str
     fields: tuple[Field, ...]
@@ -63,29 +79,46 @@ class Record:
     fixed_size: int | None = field(default=None, compare=False)
     struct: struct.Struct | None = field(default=None, compare=False)
 
+    def unpack(self, buf: bytes | bytearray | memoryview, offset: int = 0) -> Any:
+        """Decode this layout from ``buf[offset:]``; bytes after it are ignored.
+
+        Raises :class:`~plcstack.codec.errors.DecodeError` (``field="length"``) when ``buf`` ends
+        inside the layout.
+        """
+        data = bytes(buf)
+        try:
+            return self.decode(data, offset, len(data))[0]
+        except Short:
+            need = f"{self.fixed_size} bytes" if self.fixed_size is not None else "more bytes"
+            raise DecodeError(f"{self.name} needs {need}, got {len(data) - offset}", field="length",
+                              offset=offset) from None
+
+    def pack(self, msg: Any) -> bytes:
+        """Encode a message of this layout (counts left None are filled in from their data)."""
+        return self.encode(msg)
+
 
 # ----------------------------------------------------------------------------- field helpers
 
 
-def u8(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
-    return Field(name, INT, "B", 1, doc=doc, values=values)
+def u8(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+       scale: float | None = None) -> Field:
+    return Field(name, INT, "B", 1, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u16(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
+def u16(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+        scale: float | None = None) -> Field:
     """Little-endian 16-bit integer (HomePlug MMENTRY integers are little-endian)."""
-    return Field(name, INT, "H", 2, doc=doc, values=values)
+    return Field(name, INT, "H", 2, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u16be(name: str, doc: str = "") -> Field:
-    return Field(name, INT, ">H", 2, doc=doc)
+def u32(name: str, doc: str = "", values: Values | None = None, *, unit: str | None = None,
+        scale: float | None = None) -> Field:
+    return Field(name, INT, "I", 4, doc=doc, values=values, unit=unit, scale=scale)
 
 
-def u32(name: str, doc: str = "", values: dict[int, str] | None = None) -> Field:
-    return Field(name, INT, "I", 4, doc=doc, values=values)
-
-
-def u64(name: str, doc: str = "") -> Field:
-    return Field(name, INT, "Q", 8, doc=doc)
+def u64(name: str, doc: str = "", *, unit: str | None = None) -> Field:
+    return Field(name, INT, "Q", 8, doc=doc, unit=unit)
 
 
 def raw(name: str, size: int, doc: str = "") -> Field:
@@ -100,8 +133,9 @@ def text(name: str, size: int, doc: str = "") -> Field:
     return Field(name, TEXT, f"{size}s", size, doc=doc)
 
 
-def varbytes(name: str, count: str, doc: str = "") -> Field:
-    return Field(name, VARBYTES, count=count, doc=doc)
+def varbytes(name: str, count: str, doc: str = "", *, unit: str | None = None) -> Field:
+    """Bytes whose count is an expression over earlier fields; ``unit`` applies to each byte."""
+    return Field(name, VARBYTES, count=count, doc=doc, unit=unit)
 
 
 def rest(name: str, doc: str = "") -> Field:
@@ -109,8 +143,13 @@ def rest(name: str, doc: str = "") -> Field:
 
 
 def array(name: str, count: str, *fields: Field, doc: str = "", item_name: str | None = None) -> Field:
-    item = Record(item_name or _camel(name) + "Item", tuple(fields))
-    return Field(name, ARRAY, count=count, item=compile_record(item), doc=doc)
+    item = Layout(item_name or _camel(name) + "Item", tuple(fields))
+    return Field(name, ARRAY, count=count, item=compile_layout(item), doc=doc)
+
+
+def layout(name: str, *fields: Field | Sequence[Field]) -> Layout:
+    """A compiled layout that is not a message of its own (e.g. the CM_ENCRYPTED_PAYLOAD header)."""
+    return compile_layout(Layout(name, flatten(fields)))
 
 
 def when(condition: str, *fields: Field) -> list[Field]:
@@ -164,16 +203,10 @@ def _segments(fields: Sequence[Field]) -> list[list[Field]]:
 
 
 def _struct_fmt(fields: Sequence[Field]) -> str:
-    parts = []
-    for f in fields:
-        fmt = f.fmt
-        if fmt.startswith(">"):
-            raise ValueError("big-endian fields must stand alone")
-        parts.append(fmt)
-    return "<" + "".join(parts)
+    return "<" + "".join(f.fmt for f in fields)
 
 
-def compile_record(rec: Record) -> Record:
+def compile_layout(rec: Layout) -> Layout:
     """Generate the class, fast decoder and fast encoder of a record."""
     names = [f.name for f in rec.fields]
     counts = _count_refs(rec.fields)
@@ -182,11 +215,10 @@ def compile_record(rec: Record) -> Record:
     defaults = [None if f.name in counts else _default(f) for f in rec.fields]
     cls = namedtuple(rec.name, names, defaults=defaults)  # type: ignore[misc]
     cls.__doc__ = f"{rec.name}({', '.join(names)})"
-    env: dict[str, Any] = {"_new": tuple.__new__, "CLS": cls, "Short": Short, "len": len}
+    env: dict[str, Any] = {"_new": tuple.__new__, "CLS": cls, "Short": Short, "len": len, "max": max}
     fixed_size: int | None = None
     rec_struct = None
-    all_fixed = all(f.kind in (INT, BYTES, MAC, TEXT) and f.when is None and not f.fmt.startswith(">")
-                    for f in rec.fields)
+    all_fixed = all(f.kind in (INT, BYTES, MAC, TEXT) and f.when is None for f in rec.fields)
     if all_fixed and rec.fields:
         rec_struct = struct.Struct(_struct_fmt(rec.fields))
         fixed_size = rec_struct.size
@@ -235,14 +267,32 @@ def _count_refs(fields: Sequence[Field]) -> dict[str, Field]:
     return refs
 
 
-def _gen_decoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
-    lines = ["def decode(buf, p, end):"]
+@dataclass(frozen=True)
+class FramePrefix:
+    """What a fused frame decoder reads before the MMENTRY (see :func:`frame_decoder`).
+
+    ``fmt`` is a ``struct`` format without byte-order prefix covering the frame header (skipped
+    octets as ``x``), ``targets`` the names it unpacks into (``h_*``), ``checks`` source lines run
+    first and ``after`` right after the first unpack (``return None`` to refuse the frame),
+    ``result`` the returned expression with ``{msg}`` standing for the decoded message tuple and
+    ``p`` for the end of the layout.
+    """
+
+    fmt: str
+    targets: tuple[str, ...]
+    checks: tuple[str, ...]
+    result: str
+    after: tuple[str, ...] = ()  # source lines run right after the first unpack
+
+
+def _gen_decoder(fields: Sequence[Field], env: dict[str, Any], head: FramePrefix | None = None) -> str:
+    lines = ["def decode(buf, p, end):"] if head is None else ["def decode(buf, o, end):", *head.checks]
     k = 0
 
     def emit(f: Field, ind: str) -> None:
         nonlocal k
         if f.kind in (INT, BYTES, MAC, TEXT):
-            s = struct.Struct("<" + f.fmt.lstrip(">") if not f.fmt.startswith(">") else f.fmt)
+            s = struct.Struct("<" + f.fmt)
             env[f"S{k}"] = s
             lines.append(f"{ind}if p + {s.size} > end: raise Short")
             lines.append(f"{ind}v_{f.name}, = S{k}.unpack_from(buf, p); p += {s.size}")
@@ -272,19 +322,26 @@ def _gen_decoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
                 lines.append(f"{ind}    it, p = I{k}.decode(buf, p, end); v_{f.name}.append(it)")
             k += 1
 
-    for seg in _segments(fields):
+    def unpack(fmt: str, targets: list[str], start: str = "p") -> None:
+        nonlocal k
+        s = struct.Struct("<" + fmt)
+        env[f"S{k}"] = s
+        lines.append(f"    if {start} + {s.size} > end: raise Short")
+        lines.append(f"    {', '.join(targets)}, = S{k}.unpack_from(buf, {start}); p = {start} + {s.size}")
+        k += 1
+
+    segs = _segments(fields)
+    if head is not None:  # the header and the first fixed group of fields in one unpack
+        if segs and _is_fixed(segs[0][0]):
+            first = segs.pop(0)
+            unpack(head.fmt + _struct_fmt(first)[1:], [*head.targets, *(f"v_{f.name}" for f in first)], "o")
+        else:
+            unpack(head.fmt, list(head.targets), "o")
+        lines.extend(head.after)
+    for seg in segs:
         f0 = seg[0]
         if _is_fixed(f0):
-            s = struct.Struct(_struct_fmt(seg)) if not any(f.fmt.startswith(">") for f in seg) else None
-            if s is None:
-                for f in seg:
-                    emit(f, "    ")
-                continue
-            env[f"S{k}"] = s
-            targets = ", ".join(f"v_{f.name}" for f in seg)
-            lines.append(f"    if p + {s.size} > end: raise Short")
-            lines.append(f"    {targets}, = S{k}.unpack_from(buf, p); p += {s.size}")
-            k += 1
+            unpack(_struct_fmt(seg)[1:], [f"v_{f.name}" for f in seg])
         elif f0.when is not None:
             lines.append(f"    if {_expr(f0.when)}:")
             emit(f0, "        ")
@@ -293,8 +350,23 @@ def _gen_decoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
         else:
             emit(f0, "    ")
     values = ", ".join(f"v_{f.name}" for f in fields)
-    lines.append(f"    return _new(CLS, ({values},)), p")
+    msg = f"_new(CLS, ({values},))" if fields else "_new(CLS, ())"
+    lines.append(f"    return {msg}, p" if head is None else f"    return {head.result.format(msg=msg)}")
     return "\n".join(lines) + "\n"
+
+
+def frame_decoder(rec: Layout, head: FramePrefix, env: dict[str, Any]) -> Callable[..., Any]:
+    """A decoder of a whole frame of this layout, header fused into the first ``struct`` call.
+
+    ``env`` supplies the names ``head.result`` uses.  The function takes ``(buf, offset, end)`` and
+    returns what ``head.result`` builds, None when a check refuses the frame, or raises
+    :class:`Short` when the frame ends inside the layout.
+    """
+    env = {**env, "_new": tuple.__new__, "CLS": rec.cls, "Short": Short, "len": len, "max": max}
+    src = _gen_decoder(rec.fields, env, head)
+    exec(compile(src, f"<frame decode {rec.name}>", "exec"), env)  # noqa: S102 - generated from our declarations
+    fn: Callable[..., Any] = env["decode"]
+    return fn
 
 
 def _gen_encoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
@@ -309,7 +381,7 @@ def _gen_encoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
     def emit(f: Field, ind: str) -> None:
         nonlocal k
         if f.kind in (INT, BYTES, MAC, TEXT):
-            s = struct.Struct("<" + f.fmt if not f.fmt.startswith(">") else f.fmt)
+            s = struct.Struct("<" + f.fmt)
             env[f"E{k}"] = s
             lines.append(f"{ind}out.append(E{k}.pack(v_{f.name}))")
             k += 1
@@ -324,15 +396,12 @@ def _gen_encoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
 
     for seg in _segments(fields):
         f0 = seg[0]
-        if _is_fixed(f0) and not any(f.fmt.startswith(">") for f in seg):
+        if _is_fixed(f0):
             s = struct.Struct(_struct_fmt(seg))
             env[f"E{k}"] = s
             args = ", ".join(f"v_{f.name}" for f in seg)
             lines.append(f"    out.append(E{k}.pack({args}))")
             k += 1
-        elif _is_fixed(f0):
-            for f in seg:
-                emit(f, "    ")
         elif f0.when is not None:
             lines.append(f"    if {_expr(f0.when)}:")
             emit(f0, "        ")
@@ -346,11 +415,11 @@ def _gen_encoder(fields: Sequence[Field], env: dict[str, Any]) -> str:
 
 
 def _eval(expr: str, values: dict[str, Any]) -> Any:
-    return eval(_expr(expr), {"__builtins__": {}, "len": len},  # noqa: S307 - our own declarations
+    return eval(_expr(expr), {"__builtins__": {}, "len": len, "max": max},  # noqa: S307 - our own declarations
                 {f"v_{k}": v for k, v in values.items()})
 
 
-def decode_partial(rec: Record, buf: bytes, p: int, end: int) -> tuple[Any, int, list[str]]:
+def decode_partial(rec: Layout, buf: bytes, p: int, end: int) -> tuple[Any, int, list[str]]:
     """Decode as much of ``rec`` as ``buf[p:end]`` holds.
 
     Returns (message with missing fields set to None, end of what was consumed, descriptions of
@@ -369,7 +438,7 @@ def decode_partial(rec: Record, buf: bytes, p: int, end: int) -> tuple[Any, int,
             continue
         avail = end - p
         if f.kind == INT:
-            s = struct.Struct(f.fmt if f.fmt.startswith(">") else "<" + f.fmt)
+            s = struct.Struct("<" + f.fmt)
             if avail < s.size:
                 values[f.name] = None
                 missing.append(f"{f.name} ({s.size} bytes, {avail} present)")
@@ -416,7 +485,7 @@ def decode_partial(rec: Record, buf: bytes, p: int, end: int) -> tuple[Any, int,
     return msg, p, missing
 
 
-def encode_partial(rec: Record, msg: Any) -> bytes:
+def encode_partial(rec: Layout, msg: Any) -> bytes:
     """Encode a message that may be partial (None = absent from there on); inverse of decode_partial."""
     values: dict[str, Any] = {}
     out: list[bytes] = []
@@ -427,7 +496,7 @@ def encode_partial(rec: Record, msg: Any) -> bytes:
         if v is None:
             break
         if f.kind == INT:
-            s = struct.Struct(f.fmt if f.fmt.startswith(">") else "<" + f.fmt)
+            s = struct.Struct("<" + f.fmt)
             out.append(s.pack(v))
         elif f.kind in (BYTES, MAC, TEXT, VARBYTES, REST):
             out.append(bytes(v))
@@ -440,14 +509,24 @@ def encode_partial(rec: Record, msg: Any) -> bytes:
 # ----------------------------------------------------------------------------- JSON
 
 
-def to_jsonable(rec: Record, msg: Any) -> dict[str, Any]:
+def to_jsonable(rec: Layout, msg: Any, names: bool = True) -> dict[str, Any]:
+    """JSON form of a message: integers stay integers; a coded field ``f`` gets ``f_name`` beside it
+    (the enum member name, when the value is a member) and ``f_note`` where the meaning depends on the
+    vendor (``docs/codec-describe.md``)."""
     out: dict[str, Any] = {}
     for f, v in zip(rec.fields, msg, strict=True):
-        out[f.name] = _json_value(f, v)
+        out[f.name] = _json_value(f, v, names)
+        if names and f.values is not None and isinstance(v, int):
+            name = value_name(f.values, v)
+            if name is not None:
+                out[f.name + "_name"] = name
+            note = value_note(f.values, v)
+            if note is not None:
+                out[f.name + "_note"] = note
     return out
 
 
-def _json_value(f: Field, v: Any) -> Any:
+def _json_value(f: Field, v: Any, names: bool = True) -> Any:
     if v is None:
         return None
     if f.kind == INT:
@@ -458,11 +537,11 @@ def _json_value(f: Field, v: Any) -> Any:
         return bytes(v).split(b"\0", 1)[0].decode("latin-1")
     if f.kind == ARRAY:
         assert f.item is not None
-        return [to_jsonable(f.item, it) for it in v]
+        return [to_jsonable(f.item, it, names) for it in v]
     return bytes(v).hex()
 
 
-def from_jsonable(rec: Record, data: dict[str, Any]) -> Any:
+def from_jsonable(rec: Layout, data: dict[str, Any]) -> Any:
     """Build a message from the JSON form produced by :func:`to_jsonable`."""
     values = []
     for f in rec.fields:

@@ -8,18 +8,18 @@ bits: 0 REQ, 1 CNF, 2 IND, 3 RSP.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 #: Ethertypes: the one place they are written (codec, capture, emulator and replay import them here).
 ETHERTYPE_HOMEPLUG_AV = 0x88E1  # IEEE 1901 / HomePlug AV, AV2, Green PHY management
 ETHERTYPE_HOMEPLUG_1_0 = 0x887B  # HomePlug 1.0
 ETHERTYPE_VLAN = 0x8100  # IEEE 802.1Q customer tag
 ETHERTYPE_QINQ = 0x88A8  # IEEE 802.1ad service tag
+ETHERTYPE_QINQ_LEGACY = 0x9100  # pre-802.1ad double tagging (tshark reads it as a VLAN tag too)
 
 OUI_QCA = bytes.fromhex("00B052")
 OUI_ST = bytes.fromhex("0080E1")
 OUI_SPIDCOM = bytes.fromhex("0013D7")
 OUI_BROADCOM = bytes.fromhex("001F84")
+OUI_DSPACE = bytes.fromhex("644D70")  # dSPACE GmbH: manufacturer-range 0x8000-0x9FFF messages with this OUI
 OUI_NONE = bytes(3)  # QCA 0xA14E is seen with OUI 00:00:00 from some firmware
 
 KNOWN_OUIS: dict[bytes, str] = {
@@ -27,15 +27,8 @@ KNOWN_OUIS: dict[bytes, str] = {
     OUI_ST: "ST/IoTecha",
     OUI_SPIDCOM: "SPiDCOM",
     OUI_BROADCOM: "Gigle/Broadcom",
+    OUI_DSPACE: "dSPACE",
 }
-
-
-
-class Variant(IntEnum):
-    REQ = 0
-    CNF = 1
-    IND = 2
-    RSP = 3
 
 
 PUBLIC_BASES: dict[int, str] = {
@@ -109,11 +102,14 @@ ST_BASES: dict[int, str] = {
 
 SPIDCOM_BASES: dict[int, str] = {0xA10C: "SPC_CP_STATE"}
 
+DSPACE_BASES: dict[int, str] = {0x8000: "DSPACE_SCS_DIAG"}
+
 VENDOR_BASES: dict[bytes, dict[int, str]] = {
     OUI_QCA: QCA_BASES,
     OUI_NONE: QCA_BASES,
     OUI_ST: ST_BASES,
     OUI_SPIDCOM: SPIDCOM_BASES,
+    OUI_DSPACE: DSPACE_BASES,
 }
 
 _SUFFIX = (".REQ", ".CNF", ".IND", ".RSP")

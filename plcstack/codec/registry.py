@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from plcstack.codec.layout import Field, Record, compile_record, flatten
+from plcstack.codec.layout import Field, Layout, compile_layout, flatten
 from plcstack.codec.names import OUI_NONE, OUI_QCA, mmtype_name
 
 
@@ -16,19 +16,24 @@ class MessageDef:
 
     mmtype: int
     name: str  # e.g. "CM_SLAC_PARM.REQ"
-    record: Record
+    layout: Layout
     oui: bytes | None  # vendor OUI the message is sent with (None: no OUI)
     mmv: int | None  # layout only valid for this MMV (None: any)
     default_mmv: int  # MMV used when building a new frame
     doc: str = ""
 
     @property
+    def record(self) -> Layout:
+        """Old spelling of :attr:`layout`."""
+        return self.layout
+
+    @property
     def cls(self) -> Any:
-        return self.record.cls
+        return self.layout.cls
 
     @property
     def fields(self) -> tuple[Field, ...]:
-        return self.record.fields
+        return self.layout.fields
 
 
 _DEFS: list[MessageDef] = []
@@ -51,10 +56,11 @@ def message(
     """Declare a message; returns its generated class."""
     name = mmtype_name(mmtype, oui)
     cname = cls_name or name.replace(".", "_")
-    record = compile_record(Record(cname, flatten(fields)))  # type: ignore[arg-type]
+    layout = compile_layout(Layout(cname, flatten(fields)))  # type: ignore[arg-type]
+    _check_json_names(layout)
     if default_mmv is None:
         default_mmv = mmv if mmv is not None else (0 if oui == OUI_QCA or 0x8000 <= mmtype < 0xA000 else 1)
-    mdef = MessageDef(mmtype, name, record, oui, mmv, default_mmv, doc)
+    mdef = MessageDef(mmtype, name, layout, oui, mmv, default_mmv, doc)
     _DEFS.append(mdef)
     for o in (oui, *also_oui):
         for v in (0, 1, 2) if mmv is None else (mmv,):
@@ -62,10 +68,20 @@ def message(
             # an MMV-specific layout wins over an any-MMV one
             if key not in _BY_KEY or mmv is not None:
                 _BY_KEY[key] = mdef
-    _BY_CLASS[record.cls] = mdef
+    _BY_CLASS[layout.cls] = mdef
     _BY_NAME.setdefault(name, mdef)
     _BY_NAME[cname] = mdef
-    return record.cls
+    return layout.cls
+
+
+def _check_json_names(layout: Layout) -> None:
+    """JSON puts ``f_name`` / ``f_note`` beside a coded field ``f``: no declared field may use those keys."""
+    names = {f.name for f in layout.fields}
+    for f in layout.fields:
+        if f.values is not None and ({f.name + "_name", f.name + "_note"} & names):
+            raise ValueError(f"{layout.name}: field {f.name!r} collides with the JSON name of a coded field")
+        if f.item is not None:
+            _check_json_names(f.item)
 
 
 def lookup(mmv: int, mmtype: int, oui: bytes | None) -> MessageDef | None:

@@ -1,4 +1,4 @@
-"""Emulated Qualcomm HomePlug AV / Green PHY modems (issue 5).
+"""Emulated Qualcomm HomePlug AV / Green PHY modems.
 
 Real open-plc-utils tools (plctool, plcstat, plcrate, int6k, amptool, plcID, plcwait), open-plc-utils
 pev/evse and pyslac talk to these modems as to QCA7000/QCA7420/QCA7500 devices.
@@ -26,11 +26,12 @@ pev/evse and pyslac talk to these modems as to QCA7000/QCA7420/QCA7500 devices.
 
 from plcstack.emu.events import Event
 from plcstack.emu.link import ConstantLinkModel, LinkModel, LinkQuality, default_attenuation
-from plcstack.emu.modem import Modem, ModemConfig, Output, Port, Role, Step, Timers
+from plcstack.emu.modem import Modem, ModemConfig, Output, Port, Step
 from plcstack.emu.powerline import PowerLine
 from plcstack.emu.profiles import PROFILES, ChipProfile
+from plcstack.emu.state import Role, Timers, Trigger
 
 __all__ = [
     "PROFILES", "ChipProfile", "ConstantLinkModel", "Event", "LinkModel", "LinkQuality", "Modem", "ModemConfig",
-    "Output", "Port", "PowerLine", "Role", "Step", "Timers", "default_attenuation",
+    "Output", "Port", "PowerLine", "Role", "Step", "Timers", "Trigger", "default_attenuation",
 ]

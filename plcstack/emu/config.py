@@ -7,8 +7,8 @@
     seed = 1                  # random seed (nonces, NEKs): same seed, same run
 
     [link]                    # default ConstantLinkModel for every pair of modems
-    tx_rate_mbps = 180
-    rx_rate_mbps = 170
+    tx_rate_mbps = 120
+    rx_rate_mbps = 110
     attenuation_db = 21       # mean of the 58 SLAC groups, or a list of 58 values
     [[link.pair]]             # optional per-pair override (as seen from a)
     a = "00:b0:52:00:00:0a"
@@ -23,14 +23,20 @@
     # seed = 0
     # and map modems to site nodes with  node = "C1"  in each [[modem]] (default: same MAC)
 
-    [timers]                  # optional, see plcstack.emu.modem.Timers
-    beacon_s = 0.2
+    [timers]                  # optional, every modem (plcstack.emu.state.Timers; docs/emulator.md)
+    reset_s = 4.0             # silent after VS_RS_DEV (default: the chip profile's)
+    set_key_s = 2.0           # silent after a key change (default: the chip profile's)
+
+    [[fault]]                 # optional fault injection (plcstack.emu.faults, docs/emulator.md)
+    modem = "garage"          # every link of this modem (or a = ..., b = ... for one link)
+    loss = 0.1
+    set_key_s = 5             # this modem needs 5 s to come back after a key change
 
     [[modem]]
     name = "house"
     mac = "00:b0:52:00:00:0a"
     iface = "veth-h0"         # host interface (plcstack emulate); omit for a modem only on the power line
-    chip = "QCA7420"          # QCA7000, QCA7420 or QCA7500
+    chip = "QCA7420"          # QCA7000, QCA7005, QCA7420, AR7420 or QCA7500 (docs/modem-profiles.md)
     password = "HomePlugAV"   # network password (NPW); or nmk = "hex" (16 bytes)
     security_level = 0
     cco = "auto"              # auto, always, never
@@ -38,19 +44,29 @@
     set_key_result = 1        # CM_SET_KEY.CNF RESULT on success: 1 Qualcomm firmware, 0 HomePlug AV spec
     device_password = "..."   # DPW -> DAK (or dak = "hex")
     firmware = "MAC-QCA7420-1.4.0.20-00-20171027-CS"
-    slac = true               # CM_ATTEN_PROFILE.IND for every CM_MNBC_SOUND.IND heard
+    slac = true               # SLAC indications (CM_ATTEN_PROFILE.IND, VS 0xA14E) for every CM_MNBC_SOUND.IND
+    sound_spread_db = 1.0     # sound-to-sound spread of the reported attenuation (s.d., dB)
+    timers = { reset_s = 8 }  # this modem's own timers, on top of [timers]
 """
 
 from __future__ import annotations
 
+import random
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plcstack.codec import mac_bytes
+from plcstack.emu.events import Event
+from plcstack.emu.faults import Fault, FaultError, FaultInjector, fault_from_dict, modem_timer_overrides
 from plcstack.emu.link import ConstantLinkModel, LinkModel, link_model_from_config
-from plcstack.emu.modem import FACTORY_PASSWORD, ModemConfig, Timers
+from plcstack.emu.modem import FACTORY_PASSWORD, ModemConfig
+from plcstack.emu.state import Timers
+
+if TYPE_CHECKING:
+    from plcstack.emu.powerline import PowerLine, Recorder
 
 DEFAULT_MAC = bytes.fromhex("00B052EE0001")
 
@@ -72,6 +88,24 @@ class NetworkConfig:
     latency_s: float = 0.0005
     seed: int | None = None
     source: str = "<built-in>"
+    faults: list[Fault] = field(default_factory=list)
+
+    def fault_injector(self) -> FaultInjector | None:
+        """The network's faults with their own seeded random stream (None without ``[[fault]]``)."""
+        if not self.faults:
+            return None
+        return FaultInjector(self.faults, random.Random(f"plcstack-faults/{self.seed or 0}"))
+
+    def powerline(self, *, start_time: float = 0.0, start: bool = True, recorder: Recorder | None = None,
+                  on_event: Callable[[bytes, Event], None] | None = None, record_plc: bool = False) -> PowerLine:
+        """A :class:`~plcstack.emu.powerline.PowerLine` with every modem of this network plugged in."""
+        from plcstack.emu.powerline import PowerLine
+
+        pl = PowerLine(link=self.link, latency_s=self.latency_s, start_time=start_time, recorder=recorder,
+                       on_event=on_event, record_plc=record_plc, faults=self.fault_injector())
+        for i, spec in enumerate(self.modems):
+            pl.add(spec.config, start=start, seed=None if self.seed is None else self.seed * 1000 + i)
+        return pl
 
 
 def default_network(iface: str | None, mac: bytes = DEFAULT_MAC, chip: str = "QCA7420") -> NetworkConfig:
@@ -87,9 +121,24 @@ def _hex(value: Any, size: int, what: str) -> bytes:
     return raw
 
 
-_MODEM_KEYS = {"node", "name", "mac", "iface", "chip", "password", "nmk", "nid", "security_level", "cco", "cco_capability",
-               "set_key_result", "device_password", "dak", "firmware", "slac", "mfg", "usr", "net",
-               "stay_unassociated_near_networks"}
+_MODEM_KEYS = {"node", "name", "mac", "iface", "chip", "password", "nmk", "nid", "security_level", "cco",
+               "cco_capability", "set_key_result", "device_password", "dak", "firmware", "slac", "sound_spread_db",
+               "mfg", "usr", "net", "stay_unassociated_near_networks", "timers"}
+_DEFAULT = ModemConfig(mac=bytes(6))
+
+
+def _timers(base: Timers, table: Any, what: str) -> Timers:
+    """``[timers]`` (or a modem's ``timers = {...}``) on top of ``base``; unknown keys are an error."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{what} must be a table")
+    known = set(Timers.names())
+    bad = set(table) - known
+    if bad:
+        raise ConfigError(f"{what}: unknown keys {sorted(bad)}; known: {sorted(known)}")
+    try:
+        return replace(base, **table)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{what}: {exc}") from exc
 
 
 def _site_link(cfg: dict[str, Any], modems: list[dict[str, Any]], source: str) -> LinkModel:
@@ -125,12 +174,7 @@ def load_network(path: str | Path) -> NetworkConfig:
 
 def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkConfig:
     net = data.get("network", {})
-    timer_cfg = data.get("timers", {})
-    known_timers = {f.name for f in fields(Timers)}
-    bad = set(timer_cfg) - known_timers
-    if bad:
-        raise ConfigError(f"{source}: unknown [timers] keys {sorted(bad)}; known: {sorted(known_timers)}")
-    timers = replace(Timers(), **timer_cfg)
+    timers = _timers(Timers(), data.get("timers", {}), f"{source}: [timers]")
     entries = data.get("modem", [])
     try:
         link_cfg = data.get("link") or {}
@@ -160,9 +204,12 @@ def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkCo
                 set_key_success_result=int(m.get("set_key_result", 1)),
                 device_password=m.get("device_password"), dak=_hex(m["dak"], 16, "dak") if "dak" in m else None,
                 firmware=m.get("firmware"), slac=bool(m.get("slac", True)),
-                stay_unassociated_near_networks=bool(m.get("stay_unassociated_near_networks", False)), name=str(m.get("name", f"modem{i}")),
-                timers=timers,
-                **{k: str(m[k]) for k in ("mfg", "usr", "net") if k in m},
+                sound_spread_db=float(m.get("sound_spread_db", _DEFAULT.sound_spread_db)),
+                stay_unassociated_near_networks=bool(m.get("stay_unassociated_near_networks", False)),
+                name=str(m.get("name", f"modem{i}")),
+                timers=_timers(timers, m["timers"], f"{where}: timers") if "timers" in m else timers,
+                mfg=str(m.get("mfg", _DEFAULT.mfg)), usr=str(m.get("usr", _DEFAULT.usr)),
+                net=str(m.get("net", _DEFAULT.net)),
             )
         except KeyError as exc:
             raise ConfigError(f"{where}: missing {exc}") from exc
@@ -172,5 +219,41 @@ def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkCo
             raise ConfigError(f"{where}: duplicate MAC {mac.hex(':')}")
         seen.add(mac)
         modems.append(ModemSpec(cfg, m.get("iface")))
+    faults = _faults(data.get("fault", []), modems, source)
+    for spec in modems:
+        extra = modem_timer_overrides(faults).get(spec.config.mac)
+        if extra:
+            spec.config.timers = replace(spec.config.timers, **extra)  # type: ignore[arg-type]
     return NetworkConfig(modems, link, float(net.get("latency_ms", 0.5)) / 1000.0,
-                         int(net["seed"]) if "seed" in net else None, source)
+                         int(net["seed"]) if "seed" in net else None, source, faults)
+
+
+def _faults(entries: Any, modems: list[ModemSpec], source: str) -> list[Fault]:
+    """``[[fault]]`` tables -> faults; modems are named by MAC or by their ``name``."""
+    by_name = {spec.config.name: spec.config.mac for spec in modems if spec.config.name}
+    known = {spec.config.mac for spec in modems}
+
+    def resolve(text: str) -> bytes:
+        if text in by_name:
+            return by_name[text]
+        try:
+            mac = mac_bytes(text)
+        except ValueError:
+            raise FaultError(f"{text!r} is neither a modem name nor a MAC") from None
+        if mac not in known:
+            raise FaultError(f"no modem {text} in this network")
+        return mac
+
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: fault must be an array of tables ([[fault]])")
+    out = []
+    for i, entry in enumerate(entries, 1):
+        try:
+            out.append(fault_from_dict(entry, resolve))
+        except FaultError as exc:
+            raise ConfigError(f"{source}: fault #{i}: {exc}") from exc
+    try:
+        modem_timer_overrides(out)
+    except FaultError as exc:
+        raise ConfigError(f"{source}: [[fault]]: {exc}") from exc
+    return out

@@ -82,7 +82,8 @@ def key_tag(nek: bytes | None) -> bytes:
 
 # ------------------------------------------------------------------------------------ beacons
 
-_BEACON = struct.Struct("!7sB6sBBB6sB")
+_BEACON = struct.Struct("!7sB6sBBB6sBB")
+BEACON_GREEN_PHY = 0x01  # flags: the transmitter is a Green PHY (ROBO-only) station
 
 
 class Beacon(NamedTuple):
@@ -94,12 +95,13 @@ class Beacon(NamedTuple):
     tei: int  # transmitter's TEI
     cco_capability: int
     central: int  # 1 central (CCo), 0 discover (station)
-    bda: bytes  # first bridged host address behind the transmitter, or zeros
+    bda: bytes  # first bridged host address behind the transmitter (FF:FF:FF:FF:FF:FF: none)
     cco_tei: int
+    flags: int = 0  # BEACON_GREEN_PHY
 
     def pack(self) -> bytes:
         return _BEACON.pack(self.nid, self.snid, self.cco_mac, self.tei, self.cco_capability, self.central,
-                            self.bda, self.cco_tei)
+                            self.bda, self.cco_tei, self.flags)
 
     @classmethod
     def unpack(cls, buf: bytes) -> Beacon:

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from plcstack.emu import envelope as env
-from plcstack.emu.events import Event
+from plcstack.emu.events import Dropped, Event
+from plcstack.emu.faults import FaultInjector
 from plcstack.emu.link import ConstantLinkModel, LinkModel
 from plcstack.emu.modem import Modem, ModemConfig, Port, Step
 
@@ -48,8 +49,10 @@ class PowerLine:
 
     def __init__(self, link: LinkModel | None = None, latency_s: float = 0.0005, start_time: float = 0.0,
                  recorder: Recorder | None = None,
-                 on_event: Callable[[bytes, Event], None] | None = None, record_plc: bool = False) -> None:
+                 on_event: Callable[[bytes, Event], None] | None = None, record_plc: bool = False,
+                 faults: FaultInjector | None = None) -> None:
         self.link: LinkModel = link or ConstantLinkModel()
+        self.faults = faults if faults else None
         self.latency_s = latency_s
         self.now = start_time
         self.recorder = recorder
@@ -197,7 +200,22 @@ class PowerLine:
         else:
             targets = [m for m in self.modems if m != tx]
         when = t + self.latency_s
+        faults = self.faults
+        carried = envelope[env.HEADER_LEN:] if faults is not None and envelope[4] != env.Kind.BEACON else None
         for dst in targets:
             if not self.link.link(tx, dst, t).reachable:
                 continue
-            heapq.heappush(self._heap, (when, next(self._seq), 1, dst, envelope))
+            if faults is None:
+                heapq.heappush(self._heap, (when, next(self._seq), 1, dst, envelope))
+                continue
+            verdict = faults.apply(tx, dst, t, carried, envelope, env.HEADER_LEN)
+            if verdict.dropped is not None:
+                self._dropped(dst, Dropped(t, "plc", f"{verdict.dropped} (from {tx.hex(':')})"))
+            for d in verdict.deliveries:
+                heapq.heappush(self._heap, (when + d.delay_s, next(self._seq), 1, dst, d.payload))
+
+    def _dropped(self, mac: bytes, e: Dropped) -> None:
+        """A frame the power line lost on its way to ``mac`` (fault injection): reported as that modem's drop."""
+        self.events.append((mac, e))
+        if self.on_event is not None:
+            self.on_event(mac, e)

@@ -4,6 +4,11 @@ Each modem with an ``iface`` gets a ``socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)`` b
 every frame the host sends there enters the modem's HOST port, and what the modem sends its host is
 written back.  Frames this process sent itself come back as ``PACKET_OUTGOING`` and are skipped.
 
+The socket reads each frame with its offload metadata (``PACKET_VNET_HDR``, ``PACKET_AUXDATA``), and
+:func:`plcstack.emu.offload.complete_frame` finishes what the host left to the "NIC": partial TCP/UDP
+checksums, TCP segmentation, and the 802.1Q tag the receive path took out -- so IP works between hosts
+behind two emulated modems on default veth settings (no ``ethtool -K ... tx off``).
+
 Put the emulator on the *other* end of a veth pair from the tool: open-plc-utils sockets do not see
 frames that other local sockets send on their own interface (real-clients.md §2)::
 
@@ -23,18 +28,23 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
 
+from plcstack.emu import offload
 from plcstack.emu.config import NetworkConfig
 from plcstack.emu.events import Dropped, Event
-from plcstack.emu.powerline import PowerLine, Recorder
+from plcstack.emu.powerline import Recorder
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+PACKET_VNET_HDR = 15
 MAX_BATCH = 256  # frames read from one socket before the loop looks at timers again
 RCVBUF = 4 << 20
 
@@ -52,19 +62,24 @@ class RawPort:
             self.sock.close()
             raise
         self.sock.setblocking(False)
+        self.vnet = _try_setsockopt(self.sock, PACKET_VNET_HDR)
+        self.auxdata = _try_setsockopt(self.sock, PACKET_AUXDATA)
         self.rx = 0
         self.tx = 0
         self.send_errors = 0
+        self.offload_errors = 0
+        self.completed = 0  # frames whose checksum, segmentation or VLAN tag was completed
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
     def recv_batch(self) -> list[bytes]:
         out: list[bytes] = []
-        recvfrom = self.sock.recvfrom
+        recvmsg = self.sock.recvmsg
+        cmsg_size = socket.CMSG_SPACE(offload.AUXDATA.size)
         for _ in range(MAX_BATCH):
             try:
-                data, addr = recvfrom(65535)
+                data, ancdata, _flags, addr = recvmsg(65536 + offload.VNET_HDR_LEN, cmsg_size)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -73,19 +88,51 @@ class RawPort:
                 raise
             if addr[2] == PACKET_OUTGOING:
                 continue
-            out.append(data)
-        self.rx += len(out)
+            self.rx += 1
+            out.extend(self._complete(data, ancdata))
         return out
+
+    def _complete(self, data: bytes, ancdata: list[tuple[int, int, bytes]]) -> list[bytes]:
+        vnet = offload.NO_VNET
+        if self.vnet:
+            vnet = offload.VnetHeader.unpack(data)
+            data = data[offload.VNET_HDR_LEN:]
+        tci, tpid = None, offload.ETHERTYPE_VLAN
+        for level, kind, blob in ancdata:
+            if level == SOL_PACKET and kind == PACKET_AUXDATA and len(blob) >= offload.AUXDATA.size:
+                status, _, _, _, _, vlan_tci, vlan_tpid = offload.AUXDATA.unpack_from(blob)
+                if status & offload.TP_STATUS_VLAN_VALID:
+                    tci = vlan_tci
+                    if status & offload.TP_STATUS_VLAN_TPID_VALID and vlan_tpid:
+                        tpid = vlan_tpid
+        if vnet == offload.NO_VNET and tci is None:
+            return [data]
+        try:
+            frames = offload.complete_frame(data, vnet, tci, tpid)
+        except (offload.OffloadError, struct.error):
+            self.offload_errors += 1
+            return [data]
+        self.completed += 1
+        return frames
 
     def send(self, frame: bytes) -> None:
         try:
-            self.sock.send(frame)
+            self.sock.send(bytes(offload.VNET_HDR_LEN) + frame if self.vnet else frame)
             self.tx += 1
         except OSError:
             self.send_errors += 1
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _try_setsockopt(sock: socket.socket, option: int) -> bool:
+    """Turn a SOL_PACKET option on; False where the kernel does not offer it."""
+    try:
+        sock.setsockopt(SOL_PACKET, option, 1)
+    except OSError:
+        return False
+    return True
 
 
 class Emulator:
@@ -97,23 +144,22 @@ class Emulator:
         self.log = log
         self.verbose = verbose
         self.t0 = time.monotonic()
-        self.powerline = PowerLine(link=network.link, latency_s=network.latency_s, start_time=self.t0,
-                                   recorder=recorder, on_event=self._on_event, record_plc=record_plc)
+        self.powerline = network.powerline(start_time=self.t0, start=False, recorder=recorder,
+                                           on_event=self._on_event, record_plc=record_plc)
         self.recorder = recorder
         self.ports: dict[bytes, RawPort] = {}
+        self.drops: dict[str, int] = {}  # dropped frames by reason (modems and the power line)
         self.errors = 0
         self._stop = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         try:
-            for i, spec in enumerate(network.modems):
-                seed = None if network.seed is None else network.seed * 1000 + i
-                modem = self.powerline.add(spec.config, start=False, seed=seed)
+            for spec in network.modems:
                 if spec.iface:
                     port = RawPort(spec.iface)
-                    self.ports[modem.mac] = port
-                    self.powerline.attach(modem.mac, self._sender(port))
+                    self.ports[spec.config.mac] = port
+                    self.powerline.attach(spec.config.mac, self._sender(port))
         except OSError:
             self.close()
             raise
@@ -130,10 +176,16 @@ class Emulator:
             print(text, file=self.log, flush=True)
 
     def _on_event(self, mac: bytes, e: Event) -> None:
-        if self.verbose and not isinstance(e, Dropped):
-            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
-                      + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}"
-                                 for k, v in vars(e).items() if k != "t"))
+        if isinstance(e, Dropped):
+            key = e.reason.split(":", 1)[0].split(" (", 1)[0]
+            self.drops[key] = self.drops.get(key, 0) + 1
+        if not self.verbose:
+            return
+        if isinstance(e, Dropped):  # every drop, with its reason and where it happened
+            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} drop on {e.port}: {e.reason}")
+            return
+        self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
+                  + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}" for k, v in vars(e).items() if k != "t"))
 
     def stop(self) -> None:
         """Ask the loop to end (safe from signal handlers and other threads)."""
@@ -221,9 +273,19 @@ class Emulator:
         for port in self.ports.values():
             out[f"{port.ifname}.rx"] = port.rx
             out[f"{port.ifname}.tx"] = port.tx
+            if port.send_errors:
+                out[f"{port.ifname}.send_errors"] = port.send_errors
+            if port.completed:
+                out[f"{port.ifname}.offloads_completed"] = port.completed
         for m in self.powerline.modems.values():
             for k, v in m.stats.items():
                 out[f"{m.mac.hex(':')}.{k}"] = v
+        faults = self.powerline.faults
+        if faults is not None:
+            for reason, n in sorted(faults.dropped.items()):
+                out[f"line.{reason.removeprefix('fault: ')}"] = n
+            out["line.corrupted"] = faults.corrupted
+            out["line.reordered"] = faults.reordered
         return out
 
 
@@ -247,8 +309,11 @@ def main_loop(network: NetworkConfig, pcap: str | None = None, verbose: bool = F
         print(f"emulating {len(network.modems)} modem(s); Ctrl-C to stop", file=out, flush=True)
         rc = emu.run(duration=duration)
         s = emu.stats()
-        print("stopped: " + ", ".join(f"{k}={v}" for k, v in s.items() if not k.endswith(".dropped")), file=out,
-              flush=True)
+        print("stopped: " + ", ".join(f"{k}={v}" for k, v in s.items()), file=out, flush=True)
+        if emu.drops:
+            print("dropped: " + ", ".join(f"{reason} x{n}" for reason, n in sorted(emu.drops.items(),
+                                                                                  key=lambda kv: -kv[1])),
+                  file=out, flush=True)
         return rc
     finally:
         emu.close()

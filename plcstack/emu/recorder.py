@@ -5,19 +5,12 @@ from __future__ import annotations
 import threading
 
 
-class NullRecorder:
-    def record(self, frame: bytes, t: float, modem: bytes, direction: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 class PcapRecorder:
     """Every host-port frame, in and out, into one classic pcap file (``plcstack.pcapio.PcapWriter``).
 
     ``t`` is the emulator's clock; ``epoch`` is added to make pcap timestamps (wall time for the real
-    adapter, 0 for a virtual clock).  Safe to call from several threads.
+    adapter, 0 for a virtual clock).  Each frame is flushed as it is written, so the file can be read
+    (``tshark -r``, ``tail -c``) while the emulator runs.  Safe to call from several threads.
     """
 
     def __init__(self, path: str, epoch: float = 0.0) -> None:
@@ -26,16 +19,16 @@ class PcapRecorder:
         self.path = path
         self.epoch = epoch
         self.count = 0
-        self._writer = PcapWriter(path)
+        self._writer: PcapWriter | None = PcapWriter(path)
+        self._writer.flush()
         self._lock = threading.Lock()
 
     def record(self, frame: bytes, t: float, modem: bytes, direction: str) -> None:
         with self._lock:
             if self._writer is not None:
                 self._writer.write(frame, self.epoch + t)
+                self._writer.flush()
                 self.count += 1
-                if self.count % 256 == 0:
-                    self._writer.flush()
 
     def close(self) -> None:
         with self._lock:

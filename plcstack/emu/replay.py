@@ -5,6 +5,14 @@ timestamps divided by ``speed`` (``top_speed`` sends back to back).  With an int
 of an AF_PACKET socket and every 0x88E1 frame that arrives meanwhile (and ``listen_s`` after the last)
 is recorded; with an emulated network, frames enter the host port of one modem on a virtual clock,
 so a replay of minutes takes milliseconds, and that modem's host-side output is recorded.
+
+A capture taken on a host's interface holds both sides: what the host sent and what its modem (and
+the modems behind it) answered.  By default only the hosts' frames are replayed (``sources="hosts"``):
+a frame is a modem's when its source MAC sent, anywhere in the capture, a message only modems send
+(a confirmation of a host request, a modem indication such as CM_ATTEN_PROFILE.IND or VS 0xA14E),
+see :func:`modem_macs`.  ``sources="modems"`` replays only those, ``"all"`` everything; ``only_src``
+and ``exclude_src`` choose by MAC.  Replaying a modem's own confirmations would make the emulated
+modem learn the real modem's MAC as one of its hosts.
 """
 
 from __future__ import annotations
@@ -17,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plcstack.codec import DecodeError, decode_header, mac_bytes, mmtype_name
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 
 if TYPE_CHECKING:
     from plcstack.emu.config import NetworkConfig
 
-HPAV = b"\x88\xe1"
+HPAV = ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
+VLAN = ETHERTYPE_VLAN.to_bytes(2, "big")
 
 
 class ReplayError(Exception):
@@ -51,7 +61,7 @@ class Replayed:
 
 
 def is_hpav(frame: bytes) -> bool:
-    return frame[12:14] == HPAV or (frame[12:14] == b"\x81\x00" and frame[16:18] == HPAV)
+    return frame[12:14] == HPAV or (frame[12:14] == VLAN and frame[16:18] == HPAV)
 
 
 def frame_name(frame: bytes) -> str:
@@ -99,21 +109,65 @@ class TypeFilter:
         return h.mmtype in self.mmtypes or name in self.names or name.split(".")[0] in self.bases
 
 
-def read_frames(path: str, types: Iterable[str] = ()) -> list[tuple[float, bytes]]:
-    """The HomePlug AV frames of a capture, ``(seconds since the first kept frame, bytes)``."""
+#: Messages only a modem sends: its confirmations of host requests and its own indications.
+MODEM_ONLY = frozenset({
+    "CM_SET_KEY.CNF", "CM_GET_KEY.CNF", "CM_NW_INFO.CNF", "CC_DISCOVER_LIST.CNF", "CM_BRG_INFO.CNF",
+    "CM_ATTEN_PROFILE.IND", "MS_PB_ENC.CNF", "CM_ENCRYPTED_PAYLOAD.IND", "CM_ENCRYPTED_PAYLOAD.RSP",
+    "CC_ASSOC.CNF", "CC_SET_TEI_MAP.IND", "CM_UNASSOCIATED_STA.IND", "CM_STA_IDENTIFY.RSP",
+})
+SOURCES = ("hosts", "modems", "all")
+
+
+def _is_modem_only(name: str) -> bool:
+    # every Qualcomm VS_* confirmation or indication comes from a modem (hosts send only .REQ / .RSP)
+    return name in MODEM_ONLY or (name.startswith("VS_") and name.endswith((".CNF", ".IND")))
+
+
+def modem_macs(frames: Iterable[bytes]) -> set[bytes]:
+    """Source MACs of the capture that sent a message only a modem sends."""
+    out: set[bytes] = set()
+    for frame in frames:
+        try:
+            h = decode_header(frame)
+        except DecodeError:
+            continue
+        if _is_modem_only(mmtype_name(h.mmtype, h.oui)):
+            out.add(h.src)
+    return out
+
+
+def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", only_src: Iterable[bytes] = (),
+                exclude_src: Iterable[bytes] = ()) -> list[tuple[float, bytes]]:
+    """The HomePlug AV frames of a capture, ``(seconds since the first kept frame, bytes)``.
+
+    ``types``: the ``--type`` filter; ``sources``: ``"hosts"`` (frames of the capture's hosts only),
+    ``"modems"`` or ``"all"`` (see the module docstring); ``only_src`` / ``exclude_src``: MACs.
+    """
     from plcstack.pcapio import CaptureFormatError, open_capture
 
+    if sources not in SOURCES:
+        raise ReplayError(f"--from is one of {', '.join(SOURCES)}, not {sources!r}")
     keep = TypeFilter(types)
-    out: list[tuple[float, bytes]] = []
+    frames: list[tuple[float, bytes]] = []
     try:
         with open_capture(path) as reader:
             for _, ts, buf, off, length, linktype in reader:
                 frame = bytes(buf[off:off + length])
-                if linktype != 1 or len(frame) < 17 or not is_hpav(frame) or not keep(frame):
+                if linktype != 1 or len(frame) < 17 or not is_hpav(frame):
                     continue
-                out.append((ts, frame))
+                frames.append((ts, frame))
     except (OSError, CaptureFormatError) as exc:
         raise ReplayError(f"{path}: {exc}") from exc
+    modems = modem_macs(f for _, f in frames) if sources != "all" else set()
+    only, excluded = set(only_src), set(exclude_src)
+    out = []
+    for ts, frame in frames:
+        src = frame[6:12]
+        if (sources == "hosts" and src in modems) or (sources == "modems" and src not in modems):
+            continue
+        if (only and src not in only) or src in excluded or not keep(frame):
+            continue
+        out.append((ts, frame))
     if not out:
         return []
     t0 = out[0][0]
@@ -131,11 +185,7 @@ def replay_into_network(frames: list[tuple[float, bytes]], network: NetworkConfi
                         speed: float = 1.0, top_speed: bool = False, listen_s: float = 0.5,
                         gap_s: float = 0.001) -> Replayed:
     """Feed frames into the host port of ``modem`` (default: the first) of an in-process network."""
-    from plcstack.emu.powerline import PowerLine
-
-    pl = PowerLine(link=network.link, latency_s=network.latency_s)
-    for i, spec in enumerate(network.modems):
-        pl.add(spec.config, seed=None if network.seed is None else network.seed * 1000 + i)
+    pl = network.powerline()
     target = modem or network.modems[0].config.mac
     if target not in pl.modems:
         raise ReplayError(f"no modem {target.hex(':')} in {network.source}")
@@ -208,7 +258,12 @@ def write_pcap(result: Replayed, path: str, epoch: float) -> None:
 
 
 def replay_main(args: argparse.Namespace) -> int:
-    frames = read_frames(args.capture, args.type)
+    try:
+        only = [mac_bytes(m) for m in args.src]
+        excluded = [mac_bytes(m) for m in args.exclude_src]
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from exc
+    frames = read_frames(args.capture, args.type, args.sources, only, excluded)
     if not frames:
         raise ReplayError(f"{args.capture}: no HomePlug AV frames" + (" of the requested types" if args.type else ""))
     if args.into_emulator:

@@ -38,7 +38,9 @@ import numpy as np
 from plcstack.emu.link import SLAC_GROUPS, ConstantLinkModel, LinkModel, LinkQuality
 from plcstack.emu.modem import ModemConfig
 from plcstack.emu.powerline import PowerLine
+from plcstack.emu.tonemap import ToneMaps
 from plcstack.keys.derive import nmk_from_password
+from plcstack.sim import phy
 from plcstack.sim.carriers import AV_CARRIERS, av_tone_mask, slac_groups
 from plcstack.sim.physics import SitePhysics
 from plcstack.sim.site import DAY_S, Node, Site, charging_at, charging_edges
@@ -97,7 +99,7 @@ class SimLinkModel:
     fallback:
         What a pair involving a MAC outside ``mac_map`` (or a modem asking about itself) gets: a
         fixed :class:`~plcstack.emu.link.LinkQuality` or another link model.  Default:
-        :class:`~plcstack.emu.link.ConstantLinkModel` ``()`` (180/170 Mbit/s, 21 dB, reachable).
+        :class:`~plcstack.emu.link.ConstantLinkModel` ``()`` (120/110 Mbit/s, 21 dB, reachable).
 
     :meth:`link` returns rates in Mbit/s, the 58 SLAC attenuation groups in whole dB (0..255) of
     the channel from the peer to the asking modem (coupling included), and reachability from the
@@ -164,11 +166,6 @@ class SimLinkModel:
 
     # ------------------------------------------------------------------ LinkModel
 
-    def node_of(self, mac: bytes) -> Node | None:
-        """The site node an emulator MAC stands for (None: not part of the site)."""
-        i = self.index.get(bytes(mac))
-        return None if i is None else self.site.nodes[i]
-
     def link(self, src_mac: bytes, dst_mac: bytes, t_s: float) -> LinkQuality:
         """Link quality between two emulated modems at emulator time ``t_s`` (seconds), seen from ``src_mac``."""
         i, j = self.index.get(src_mac), self.index.get(dst_mac)
@@ -189,6 +186,25 @@ class SimLinkModel:
         margins = ph.margins(np.array([i, j]), np.array([j, i]))
         reachable = bool(np.all(margins >= 0.0))
         return LinkQuality(float(tx), float(rx), self._atten[i][j], reachable)
+
+    def tone_maps(self, src_mac: bytes, dst_mac: bytes, t_s: float) -> ToneMaps | None:
+        """Bits per carrier of the link ``src_mac`` -> ``dst_mac`` in every tone-map slot, from the simulator's
+        per-carrier SNR with the simulator's bit loading (the maps its rates come from); ROBO-only for Green PHY.
+
+        None for a pair outside the site (the modem then derives maps from the rate)."""
+        i, j = self.index.get(src_mac), self.index.get(dst_mac)
+        if i is None or j is None or i == j:
+            return None
+        self.update(t_s)
+        ph = self.physics
+        tech = ph.link_tech(i, j)
+        if tech == "GP":
+            return ToneMaps((), int(av_tone_mask().sum()), robo=True)
+        p = self.site.params
+        sel, max_bits = (ph.av2_sel, 12) if tech == "AV2" else (ph.av_sel, 10)
+        snr = np.asarray(ph.snr_db(i, j))[:, sel]  # (slots, usable carriers), as the rates are computed
+        bits = phy.bit_loading(snr, ber=p.target_ber, margin_db=p.margin_db, max_bits=max_bits)
+        return ToneMaps(tuple(tuple(int(b) for b in row) for row in bits), int(sel.sum()))
 
     def attenuation_db(self, src_mac: bytes, dst_mac: bytes) -> tuple[int, ...]:
         """The 58 SLAC groups (whole dB) ``src_mac`` reports for sounds from ``dst_mac`` (time-independent)."""

@@ -11,9 +11,14 @@ Layers (each module usable on its own):
 * :mod:`~plcstack.keys.scan`, :mod:`~plcstack.keys.dictionary` -- capture audit and NID password search
 
 Keys travel as :class:`Secret` (redacted ``repr``); errors are :class:`KeysError` subclasses.
+
+Randomness is passed in (:mod:`~plcstack.keys.rng`): builders that need nonces, PRNs, IVs or
+padding take ``random_bytes``. :data:`random_bytes` (``secrets.token_bytes``) is the adapter for
+real traffic; a seeded ``random.Random(seed).randbytes`` makes runs reproducible. The algorithms,
+formats and their sources are in ``docs/keys.md``.
 """
 
-from plcstack.keys.constants import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId, SecurityLevel
+from plcstack.codec.codes import AvlnStatus, GetKeyResult, KeyType, Peks, ProtocolId, SecurityLevel
 from plcstack.keys.derive import (
     dak_from_password,
     format_key,
@@ -35,12 +40,16 @@ from plcstack.keys.errors import (
 )
 from plcstack.keys.payload import PayloadHeader, open_payload, seal, unwrap
 from plcstack.keys.policy import check_password, enforce_policy
+from plcstack.keys.rng import RandomBytes, system_random_bytes
 from plcstack.keys.secret import Secret
+
+#: Default random source at the API boundary: pass it as ``random_bytes=`` for real traffic.
+random_bytes: RandomBytes = system_random_bytes
 
 __all__ = [
     "AuthenticationError", "AvlnStatus", "GetKeyResult", "KeyFormatError", "KeyStoreCorruptError",
     "KeyStoreError", "KeyStorePassphraseError", "KeyType", "KeysError", "PayloadFormatError", "PayloadHeader",
-    "Peks", "PolicyError", "ProtocolId", "Secret", "SecurityLevel", "check_password", "dak_from_password",
+    "Peks", "PolicyError", "ProtocolId", "RandomBytes", "Secret", "SecurityLevel", "check_password", "dak_from_password",
     "enforce_policy", "format_key", "nid_from_nmk", "nid_from_password", "nmk_from_password", "open_payload",
-    "parse_hex", "pbkdf1_sha256", "seal", "unwrap",
+    "parse_hex", "pbkdf1_sha256", "random_bytes", "seal", "unwrap",
 ]

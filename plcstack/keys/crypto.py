@@ -1,21 +1,17 @@
-"""The only module that touches cipher objects (``cryptography``), CRC-32 and the random source.
+"""The only module that touches cipher objects (``cryptography``) and CRC-32.
 
 HomePlug AV uses AES-128-CBC without padding for CM_ENCRYPTED_PAYLOAD (the payload pads itself) and
-CRC-32 (IEEE 802.3, zlib) for its integrity check. The key store uses scrypt + AES-256-GCM.
+CRC-32 (IEEE 802.3, zlib) for its integrity check (``docs/keys.md``). The key store uses scrypt +
+AES-256-GCM. Random bytes are not made here: callers pass them (:mod:`plcstack.keys.rng`).
 """
 
 from __future__ import annotations
 
-import os
 import zlib
 
 from plcstack.keys.errors import AuthenticationError, KeyFormatError
 
 AES_BLOCK = 16
-
-
-def random_bytes(n: int) -> bytes:
-    return os.urandom(n)
 
 
 def crc32(data: bytes) -> int:

@@ -1,7 +1,8 @@
 """HomePlug AV key derivation, bit-exact with open-plc-utils ``hpavkey``.
 
 Source: open-plc-utils key/HPAVKeyNMK.c, HPAVKeyDAK.c, HPAVKeyNID.c (PBKDF1 with SHA-256);
-HomePlug AV 1.1 section 13.5.  See ``/work/shared/reference/real-clients.md`` section 1.
+HomePlug AV 1.1 section 13.5. The algorithm, its sources and the published known answers:
+``docs/keys.md`` section 1.
 
 Passwords are hashed as given (any bytes, any length, like ``hpavkey`` without ``-e``); ``str`` passwords
 are UTF-8 encoded. The HomePlug password rules live in :mod:`plcstack.keys.policy`.

@@ -1,16 +1,18 @@
-"""Recover the password behind a NID by dictionary search (no decryption needed).
+"""Recover the password behind a NID by dictionary search (no decryption needed): the pure core.
 
-NID = f(NMK(NPW)) (:mod:`plcstack.keys.derive`): 1000 SHA-256 rounds for the NMK, 5 more for the NID,
-so every candidate costs ~1005 hashes. The inner loop calls the builtin SHA-256 directly and compares
-the 52 level-independent NID bits against all target NIDs at once; candidates are spread over all
-cores with :mod:`multiprocessing` in chunks. Measured ~3,700 passwords/s per core (Python 3.11).
+NID = f(NMK(NPW)) (:mod:`plcstack.keys.derive`, ``docs/keys.md``): 1000 SHA-256 rounds for the NMK,
+5 more for the NID, so every candidate costs ~1005 hashes. :func:`nid_cores_of` is the hot loop: it
+calls the builtin SHA-256 directly and compares the 52 level-independent NID bits against all target
+NIDs at once. :class:`NidSearch` keeps the state of one search (targets, hits, candidates tried).
+
+This module neither reads files nor starts processes nor reads a clock: candidates come from any
+iterable (the CLI reads word lists), :func:`plcstack.keys.parallel.search` spreads the chunks over
+worker processes and times the run.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 
@@ -36,6 +38,8 @@ class Recovered:
 
 @dataclass
 class SearchResult:
+    """What a search found, how many candidates it tried, and (set by the runner) how long it took."""
+
     found: list[Recovered] = field(default_factory=list)
     tried: int = 0
     seconds: float = 0.0
@@ -69,82 +73,44 @@ def nid_cores_of(passwords: list[bytes], targets: frozenset[bytes]) -> list[tupl
     return hits
 
 
-_WORKER_TARGETS: frozenset[bytes] = frozenset()
+def as_candidates(candidates: Iterable[bytes | str]) -> Iterator[bytes]:
+    """Candidates as bytes (``str`` is UTF-8 encoded, as the NMK derivation hashes it)."""
+    return (c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in candidates)
 
 
-def _init_worker(targets: frozenset[bytes]) -> None:
-    global _WORKER_TARGETS
-    _WORKER_TARGETS = targets
-
-
-def _work(chunk: list[bytes]) -> tuple[int, list[tuple[bytes, bytes]]]:
-    return len(chunk), nid_cores_of(chunk, _WORKER_TARGETS)
-
-
-def _chunks(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+def chunked(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    """Lists of up to ``size`` consecutive items."""
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def read_wordlist(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """Candidates from a file, one per line (any bytes; only the line break is removed; blank lines skipped)."""
-    with open(path, "rb") as f:
-        for line in f:
-            word = line.rstrip(b"\r\n")
-            if word:
-                yield word
+class NidSearch:
+    """State of one search for the passwords of ``nids``: feed it chunks, or hits computed elsewhere."""
 
+    def __init__(self, nids: Iterable[bytes], processes: int = 1) -> None:
+        self._wanted = {nid_without_level(n): n for n in nids}
+        self.targets = frozenset(self._wanted)
+        self._remaining = set(self.targets)
+        self._seen: set[tuple[bytes, bytes]] = set()
+        self.result = SearchResult(processes=processes)
 
-def search(
-    nids: Iterable[bytes],
-    candidates: Iterable[bytes | str],
-    *,
-    processes: int | None = None,
-    chunk_size: int = 256,
-    progress: Callable[[int], None] | None = None,
-    stop_when_all_found: bool = True,
-) -> SearchResult:
-    """Try every candidate password against every NID; ``progress(tried)`` is called after each chunk.
+    @property
+    def done(self) -> bool:
+        """Every target NID has a password."""
+        return not self._remaining
 
-    ``processes`` defaults to the number of CPUs (1 means in-process, no pool).
-    """
-    wanted = {nid_without_level(n): n for n in nids}
-    targets = frozenset(wanted)
-    encoded = (c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in candidates)
-    procs = max(1, processes if processes is not None else (os.cpu_count() or 1))
-    result = SearchResult(processes=procs)
-    remaining = set(targets)
-    seen_passwords: set[tuple[bytes, bytes]] = set()
-    start = time.perf_counter()
+    def check(self, chunk: list[bytes]) -> None:
+        """Try one chunk of candidates here, in this process."""
+        self.add_hits(len(chunk), nid_cores_of(chunk, self.targets))
 
-    def collect(count: int, hits: list[tuple[bytes, bytes]]) -> None:
-        result.tried += count
+    def add_hits(self, tried: int, hits: list[tuple[bytes, bytes]]) -> None:
+        """Record ``tried`` candidates and the hits :func:`nid_cores_of` found among them."""
+        self.result.tried += tried
         for password, core in hits:
-            if (password, core) in seen_passwords:
+            if (password, core) in self._seen:
                 continue
-            seen_passwords.add((password, core))
-            remaining.discard(core)
-            nid = wanted[core]
-            result.found.append(Recovered(nid, password, (nid[6] >> 4) & 3))
-        if progress is not None:
-            progress(result.tried)
-
-    if not targets:
-        return result
-    if procs == 1:
-        for chunk in _chunks(encoded, chunk_size):
-            collect(len(chunk), nid_cores_of(chunk, targets))
-            if stop_when_all_found and not remaining:
-                break
-    else:
-        import multiprocessing
-
-        with multiprocessing.get_context().Pool(procs, _init_worker, (targets,)) as pool:
-            for count, hits in pool.imap_unordered(_work, _chunks(encoded, chunk_size)):
-                collect(count, hits)
-                if stop_when_all_found and not remaining:
-                    pool.terminate()
-                    break
-    result.seconds = time.perf_counter() - start
-    return result
+            self._seen.add((password, core))
+            self._remaining.discard(core)
+            nid = self._wanted[core]
+            self.result.found.append(Recovered(nid, password, (nid[6] >> 4) & 3))

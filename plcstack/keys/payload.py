@@ -1,8 +1,8 @@
-"""CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level, codec-free.
+"""CM_ENCRYPTED_PAYLOAD.IND (MMTYPE 0x6006) at the byte level: MMENTRY bytes in, MMENTRY bytes out.
 
-MMENTRY layout (HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
+MMENTRY layout (``docs/keys.md``: HomePlug AV 1.1 section 13; Vertexcom libhpav ``hpav_encrypt_with_dak``)::
 
-    clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)
+    clear, 24 bytes:  PEKS(1) AVLN_STATUS(1) PID(1) PRN(2 LE) PMN(1) IV(16) LEN(2 LE)   (codec declaration)
     AES-128-CBC:      RF(0..15) MM(LEN) CRC32(MM, 4 LE) PID(1) PRN(2 LE) PMN(1) PADDING(0..15) RF_LEN(1)
 
 ``MM`` is the whole inner Ethernet frame (ODA, OSA, ethertype, MMV, MMTYPE, FMI, MMENTRY) without
@@ -15,49 +15,58 @@ CRC or a trailer that does not repeat the header's PID/PRN/PMN raise :class:`Aut
 
 from __future__ import annotations
 
-import secrets
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
+from plcstack.codec import messages
+from plcstack.codec.codes import Peks
+from plcstack.codec.errors import DecodeError
 from plcstack.keys import crypto
-from plcstack.keys.constants import Peks
 from plcstack.keys.errors import AuthenticationError, PayloadFormatError
+from plcstack.keys.rng import RandomBytes, random_nibble
 from plcstack.keys.secret import KeyLike, reveal
 
-HEADER_LEN = 24
+# The clear header is declared once, in plcstack.codec.messages (ENCRYPTED_PAYLOAD_HEADER, also the start
+# of CM_ENCRYPTED_PAYLOAD_IND): the codec, the scapy and construct layers and this module share it.
+_LAYOUT = messages.ENCRYPTED_PAYLOAD_HEADER
+assert _LAYOUT.fixed_size is not None
+HEADER_LEN: int = _LAYOUT.fixed_size  # 24
 MAX_FILLER = 15
-_HEADER = struct.Struct("<BBBHB16sH")
-_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN
+_TRAILER = struct.Struct("<IBHB")  # CRC32, PID, PRN, PMN: inside the encrypted part, no message of its own
+_HeaderTuple: Any = _LAYOUT.cls  # the generated tuple: peks, avln_status, pid, prn, pmn, iv, length
 
 
-@dataclass(frozen=True)
-class PayloadHeader:
-    """The 24 clear bytes at the start of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY."""
+class PayloadHeader(_HeaderTuple):  # type: ignore[misc]
+    """The 24 clear bytes at the start of a CM_ENCRYPTED_PAYLOAD.IND MMENTRY.
 
-    peks: int
-    avln_status: int
-    pid: int
-    prn: int
-    pmn: int
-    iv: bytes  # AES-CBC IV, or a UUID when peks == Peks.NO_KEY
-    length: int  # length of the encapsulated MM in bytes
+    ``iv`` is the AES-CBC IV, or a UUID when ``peks == Peks.NO_KEY``; ``length`` that of the inner MM.
+    """
+
+    __slots__ = ()
 
     @property
     def encrypted(self) -> bool:
-        return self.peks != Peks.NO_KEY
+        return bool(self.peks != Peks.NO_KEY)
 
     def pack(self) -> bytes:
         if len(self.iv) != 16:
             raise PayloadFormatError(f"IV must be 16 bytes, got {len(self.iv)}")
-        return _HEADER.pack(self.peks, self.avln_status, self.pid, self.prn, self.pmn, self.iv, self.length)
+        return _LAYOUT.pack(self)
 
     @classmethod
     def unpack(cls, mmentry: bytes) -> PayloadHeader:
-        if len(mmentry) < HEADER_LEN:
+        try:
+            return cls(*_LAYOUT.unpack(mmentry))
+        except DecodeError:
             raise PayloadFormatError(
                 f"CM_ENCRYPTED_PAYLOAD MMENTRY needs {HEADER_LEN} bytes of header, got {len(mmentry)}"
-            )
-        return cls(*_HEADER.unpack_from(mmentry))
+            ) from None
+
+    @classmethod
+    def of(cls, message: object) -> PayloadHeader:
+        """The header fields of a decoded ``CM_ENCRYPTED_PAYLOAD_IND`` message."""
+        return cls(*(getattr(message, f.name) for f in _LAYOUT.fields))
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,11 @@ def _plaintext_layout(mm_len: int, filler_len: int) -> int:
     return -(filler_len + mm_len + _TRAILER.size + 1) % crypto.AES_BLOCK
 
 
+def _no_randomness(n: int) -> bytes:
+    raise TypeError("seal() needs random_bytes (e.g. plcstack.keys.random_bytes) unless iv, filler and padding "
+                    "are all given")
+
+
 def seal(
     inner: bytes,
     key: KeyLike | None,
@@ -84,6 +98,7 @@ def seal(
     prn: int,
     pmn: int,
     avln_status: int = 0,
+    random_bytes: RandomBytes | None = None,
     iv: bytes | None = None,
     filler: bytes | None = None,
     padding: bytes | None = None,
@@ -92,8 +107,10 @@ def seal(
 
     ``key`` is the 16-byte AES key that ``peks`` names (DAK, NMK or TEK); ``None`` with
     ``peks=Peks.NO_KEY`` sends ``inner`` in clear with ``iv`` as the UUID (default: SHA-256(inner)[:16],
-    as open-plc-utils CMEncrypt does). ``iv``, ``filler`` (0..15 bytes) and ``padding`` default to fresh
-    random bytes; pass them only to reproduce test vectors.
+    as open-plc-utils CMEncrypt does). The IV, the random filler (0..15 bytes) and the padding come
+    from ``random_bytes`` (:mod:`plcstack.keys.rng`; ``plcstack.keys.random_bytes`` for real traffic,
+    a seeded ``random.Random(...).randbytes`` for reproducible runs) unless ``iv``, ``filler`` and
+    ``padding`` are given, which reproduces a test vector exactly.
     """
     if len(inner) > 0xFFFF:
         raise PayloadFormatError(f"inner MM too long: {len(inner)} bytes")
@@ -108,15 +125,14 @@ def seal(
         return header.pack() + inner
     if key is None:
         raise PayloadFormatError(f"PEKS 0x{peks:02X} needs a key")
-    iv = crypto.random_bytes(16) if iv is None else bytes(iv)
-    if filler is None:
-        filler = crypto.random_bytes(secrets.randbelow(MAX_FILLER + 1))
+    draw = random_bytes or _no_randomness
+    iv = bytes(draw(16)) if iv is None else bytes(iv)
+    filler = bytes(draw(random_nibble(draw))) if filler is None else bytes(filler)
     if len(filler) > MAX_FILLER:
         raise PayloadFormatError(f"random filler is 0..{MAX_FILLER} bytes, got {len(filler)}")
     pad_len = _plaintext_layout(len(inner), len(filler))
-    if padding is None:
-        padding = crypto.random_bytes(pad_len)
-    elif len(padding) != pad_len:
+    padding = bytes(draw(pad_len)) if padding is None else bytes(padding)
+    if len(padding) != pad_len:
         raise PayloadFormatError(f"padding must be {pad_len} bytes for this MM and filler, got {len(padding)}")
     header = PayloadHeader(peks, avln_status, pid, prn, pmn, iv, len(inner))
     plaintext = b"".join(

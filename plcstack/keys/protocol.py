@@ -2,7 +2,11 @@
 
 A thin layer: the byte-level crypto is :mod:`plcstack.keys.payload`; message layouts are
 :mod:`plcstack.codec.messages`. Builders fill nonces, PID/PRN/PMN and key fields with the values real
-stacks use (codecs.md sections 2.2 and 5); readers pull disclosed keys out of received messages.
+stacks use (``docs/keys.md``); readers pull disclosed keys out of received messages.
+
+Nothing here picks random numbers: a builder that needs a fresh nonce or PRN takes
+``random_bytes`` (:mod:`plcstack.keys.rng`) unless the value itself is given, so a seeded emulator
+and a real station build the same messages through the same code.
 
 >>> from plcstack.keys.protocol import slac_set_key_req
 >>> req = slac_set_key_req(bytes.fromhex("B59319D7E8157BA001B018669CCEE30D"))
@@ -12,24 +16,17 @@ stacks use (codecs.md sections 2.2 and 5); readers pull disclosed keys out of re
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from plcstack.codec import Frame, decode_frame, encode_frame, messages
-from plcstack.keys.constants import (
-    EKS_NONE,
-    NONCE_LEN,
-    PMN_LAST,
-    GetKeyResult,
-    KeyType,
-    Peks,
-    ProtocolId,
-)
+from plcstack.codec.codes import GetKeyResult, KeyType, Peks, ProtocolId
+from plcstack.keys.constants import EKS_NONE, NONCE_LEN, PMN_LAST
 from plcstack.keys.derive import nid_from_nmk
 from plcstack.keys.errors import KeyFormatError, KeysError
-from plcstack.keys.payload import PayloadHeader, seal, unwrap
+from plcstack.keys.payload import HEADER_LEN, PayloadHeader, seal, unwrap
+from plcstack.keys.rng import RandomBytes, random_nonzero, random_u16
 from plcstack.keys.secret import KeyLike, Secret, reveal
 
 ZERO_NONCE = bytes(NONCE_LEN)
@@ -45,17 +42,22 @@ class MissingKeyError(KeysError):
     """No key is known for the PEKS a CM_ENCRYPTED_PAYLOAD names."""
 
 
-def new_nonce() -> bytes:
-    """A fresh random 4-byte nonce (never zero)."""
-    while True:
-        nonce = secrets.token_bytes(NONCE_LEN)
-        if nonce != ZERO_NONCE:
-            return nonce
+def new_nonce(random_bytes: RandomBytes) -> bytes:
+    """A fresh 4-byte nonce (never zero) from ``random_bytes``."""
+    return random_nonzero(random_bytes, NONCE_LEN)
 
 
-def new_prn() -> int:
-    """A fresh random protocol run number."""
-    return secrets.randbelow(0x10000)
+def new_prn(random_bytes: RandomBytes) -> int:
+    """A fresh protocol run number 0..0xFFFF from ``random_bytes``."""
+    return random_u16(random_bytes)
+
+
+def _nonce(given: bytes | None, random_bytes: RandomBytes | None, what: str) -> bytes:
+    if given is not None:
+        return given
+    if random_bytes is None:
+        raise TypeError(f"{what}: give my_nonce or random_bytes (e.g. plcstack.keys.random_bytes)")
+    return new_nonce(random_bytes)
 
 
 @dataclass
@@ -63,8 +65,13 @@ class ProtocolRun:
     """PID / PRN / PMN bookkeeping of one protocol run: ``next_pmn()`` gives 1, 2, ... and 0xFF last."""
 
     pid: int
-    prn: int = field(default_factory=new_prn)
+    prn: int
     pmn: int = 0
+
+    @classmethod
+    def start(cls, pid: int, random_bytes: RandomBytes) -> ProtocolRun:
+        """A new run of protocol ``pid`` with a fresh PRN."""
+        return cls(pid, new_prn(random_bytes))
 
     def next_pmn(self, last: bool = False) -> int:
         self.pmn = PMN_LAST if last else self.pmn + 1
@@ -86,8 +93,12 @@ def set_key_req(
     pmn: int = 0,
     cco_capability: int = 0,
     new_eks: int = 0x01,
+    random_bytes: RandomBytes | None = None,
 ) -> Any:
-    """CM_SET_KEY.REQ. ``key`` is the 16-byte new key (None only for ``KeyType.NONCE_ONLY``)."""
+    """CM_SET_KEY.REQ. ``key`` is the 16-byte new key (None only for ``KeyType.NONCE_ONLY``).
+
+    ``my_nonce`` defaults to a fresh nonce from ``random_bytes``.
+    """
     if len(nid) != 7:
         raise KeyFormatError(f"NID must be 7 bytes, got {len(nid)}")
     if key_type == KeyType.NONCE_ONLY:
@@ -99,25 +110,26 @@ def set_key_req(
         if len(new_key) != 16:
             raise KeyFormatError(f"new key must be 16 bytes, got {len(new_key)}")
     return messages.CM_SET_KEY_REQ(
-        key_type=int(key_type), my_nonce=new_nonce() if my_nonce is None else my_nonce, your_nonce=your_nonce,
+        key_type=int(key_type), my_nonce=_nonce(my_nonce, random_bytes, "set_key_req"), your_nonce=your_nonce,
         pid=int(pid), prn=prn, pmn=pmn, cco_capability=cco_capability, nid=nid, new_eks=new_eks, new_key=new_key,
     )
 
 
 def slac_set_key_req(nmk: KeyLike, security_level: int = 0) -> Any:
-    """The CM_SET_KEY.REQ every ISO 15118-3 SLAC host sends its local modem (codecs.md section 2.3)."""
+    """The CM_SET_KEY.REQ every ISO 15118-3 SLAC host sends its local modem (``docs/keys.md`` section 2)."""
     return set_key_req(KeyType.NMK, nmk, nid=nid_from_nmk(nmk, security_level), my_nonce=SLAC_NONCE,
                        pid=ProtocolId.HLE, prn=0, pmn=0, new_eks=0x01)
 
 
 def set_key_cnf(req: Any, result: int = 0, *, my_nonce: bytes | None = None, pmn: int = PMN_LAST,
-                cco_capability: int = 0) -> Any:
+                cco_capability: int = 0, random_bytes: RandomBytes | None = None) -> Any:
     """CM_SET_KEY.CNF answering ``req``: YourNonce echoes its MyNonce, PID/PRN echoed, PMN 0xFF.
 
     ``result`` 0 is success per HomePlug AV 1.1 / GreenPHY; Qualcomm firmware answers 1 on success.
+    ``my_nonce`` defaults to a fresh nonce from ``random_bytes``.
     """
     return messages.CM_SET_KEY_CNF(
-        result=result, my_nonce=new_nonce() if my_nonce is None else my_nonce, your_nonce=req.my_nonce,
+        result=result, my_nonce=_nonce(my_nonce, random_bytes, "set_key_cnf"), your_nonce=req.my_nonce,
         pid=req.pid, prn=req.prn, pmn=pmn, cco_capability=cco_capability,
     )
 
@@ -150,16 +162,23 @@ def get_key_req(
     pmn: int = 1,
     request_type: int = 0,
     hash_key: bytes | None = None,
+    random_bytes: RandomBytes | None = None,
 ) -> Any:
-    """CM_GET_KEY.REQ (request_type 0 = direct, 1 = relayed); ``hash_key`` only for KeyType.HASH_KEY."""
+    """CM_GET_KEY.REQ (request_type 0 = direct, 1 = relayed); ``hash_key`` only for KeyType.HASH_KEY.
+
+    ``my_nonce`` and ``prn`` default to fresh values from ``random_bytes``.
+    """
     if len(nid) != 7:
         raise KeyFormatError(f"NID must be 7 bytes, got {len(nid)}")
     if requested_key_type == KeyType.HASH_KEY and hash_key is None:
         raise KeyFormatError("requesting a hash key needs the hash_key field")
+    if prn is None:
+        if random_bytes is None:
+            raise TypeError("get_key_req: give prn or random_bytes (e.g. plcstack.keys.random_bytes)")
+        prn = new_prn(random_bytes)
     return messages.CM_GET_KEY_REQ(
         request_type=request_type, requested_key_type=int(requested_key_type), nid=nid,
-        my_nonce=new_nonce() if my_nonce is None else my_nonce, pid=int(pid),
-        prn=new_prn() if prn is None else prn, pmn=pmn,
+        my_nonce=_nonce(my_nonce, random_bytes, "get_key_req"), pid=int(pid), prn=prn, pmn=pmn,
         hash_key=hash_key if requested_key_type == KeyType.HASH_KEY else None,
     )
 
@@ -173,12 +192,16 @@ def get_key_cnf(
     my_nonce: bytes | None = None,
     nid: bytes | None = None,
     pmn: int = PMN_LAST,
+    random_bytes: RandomBytes | None = None,
 ) -> Any:
-    """CM_GET_KEY.CNF answering ``req``: the key (or nothing when refused), its EKS, nonces echoed."""
+    """CM_GET_KEY.CNF answering ``req``: the key (or nothing when refused), its EKS, nonces echoed.
+
+    ``my_nonce`` defaults to a fresh nonce from ``random_bytes``.
+    """
     granted = result == GetKeyResult.GRANTED and key is not None
     return messages.CM_GET_KEY_CNF(
         result=int(result), requested_key_type=req.requested_key_type,
-        my_nonce=new_nonce() if my_nonce is None else my_nonce, your_nonce=req.my_nonce,
+        my_nonce=_nonce(my_nonce, random_bytes, "get_key_cnf"), your_nonce=req.my_nonce,
         nid=req.nid if nid is None else nid, eks=eks if granted else EKS_NONE, pid=req.pid, prn=req.prn,
         pmn=pmn, key=reveal(key) if granted and key is not None else b"",
     )
@@ -281,23 +304,27 @@ def wrap(
     prn: int,
     pmn: int,
     avln_status: int = 0,
+    random_bytes: RandomBytes | None = None,
     iv: bytes | None = None,
+    filler: bytes | None = None,
+    padding: bytes | None = None,
 ) -> Any:
-    """CM_ENCRYPTED_PAYLOAD.IND message carrying ``inner`` (a Frame or whole-frame bytes)."""
+    """CM_ENCRYPTED_PAYLOAD.IND message carrying ``inner`` (a Frame or whole-frame bytes).
+
+    IV, random filler and padding come from ``random_bytes`` unless given (see :func:`~plcstack.keys.payload.seal`).
+    """
     mmentry = seal(_inner_bytes(inner), key, peks=peks, pid=pid, prn=prn, pmn=pmn, avln_status=avln_status,
-                   iv=iv)
+                   random_bytes=random_bytes, iv=iv, filler=filler, padding=padding)
     header = PayloadHeader.unpack(mmentry)
     return messages.CM_ENCRYPTED_PAYLOAD_IND(
         peks=header.peks, avln_status=header.avln_status, pid=header.pid, prn=header.prn, pmn=header.pmn,
-        iv=header.iv, length=header.length, encrypted=mmentry[24:],
+        iv=header.iv, length=header.length, encrypted=mmentry[HEADER_LEN:],
     )
 
 
 def payload_mmentry(message: Any) -> bytes:
     """The MMENTRY bytes of a decoded CM_ENCRYPTED_PAYLOAD.IND message."""
-    header = PayloadHeader(message.peks, message.avln_status, message.pid, message.prn, message.pmn,
-                           message.iv, message.length)
-    return header.pack() + bytes(message.encrypted)
+    return PayloadHeader.of(message).pack() + bytes(message.encrypted)
 
 
 def unwrap_bytes(message: Any, keys: KeySet | KeyLike | None) -> bytes:

@@ -1,21 +1,22 @@
 """What a capture discloses about keys: NIDs, clear-text keys, and decryptable CM_ENCRYPTED_PAYLOADs.
 
-Uses :mod:`plcstack.capture` to read the file (one streaming pass); the encrypted payloads are kept
-and then decrypted with the given keys and every key the capture discloses (CM_SET_KEY.REQ,
-CM_SLAC_MATCH.CNF, CM_GET_KEY.CNF, VS_SET_KEY.REQ) -- repeatedly, because a decrypted payload can
-disclose the key of another one (e.g. a NEK in CM_GET_KEY.CNF, an NMK in a DAK-wrapped CM_SET_KEY.REQ).
+:func:`scan_records` works on decoded records (one pass, no I/O); :func:`scan_capture` is its file
+adapter, reading the capture with :mod:`plcstack.capture`. The encrypted payloads are kept and then
+decrypted with the given keys and every key the capture discloses (CM_SET_KEY.REQ, CM_SLAC_MATCH.CNF,
+CM_GET_KEY.CNF, VS_SET_KEY.REQ) -- repeatedly, because a decrypted payload can disclose the key of
+another one (e.g. a NEK in CM_GET_KEY.CNF, an NMK in a DAK-wrapped CM_SET_KEY.REQ).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from plcstack.codec import DecodeError, Frame
-from plcstack.keys.constants import KeyType, Peks
+from plcstack.codec.codes import KeyType, Peks
 from plcstack.keys.derive import (
     dak_from_password,
     mac_default_password,
@@ -163,27 +164,44 @@ def _peks_key_type(peks: int) -> KeyType | None:
     return None
 
 
+class DecodedRecord(Protocol):
+    """What :func:`scan_records` reads of a decoded capture record (:class:`plcstack.capture.Record`)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def frame(self) -> Frame | None: ...
+    @property
+    def reassembled(self) -> Frame | None: ...
+    @property
+    def error(self) -> Any: ...
+
+
 def scan_capture(path: str | os.PathLike[str], keys: Sequence[CandidateKey] = (), *,
                  decrypt: bool = True, use_disclosed: bool = True) -> CaptureKeys:
-    """Read a capture once; collect NIDs and clear-text keys; decrypt every CM_ENCRYPTED_PAYLOAD.IND.
+    """:func:`scan_records` over the frames of a pcap / pcapng file."""
+    from plcstack.capture import iter_decoded
+
+    return scan_records(iter_decoded(path), keys, decrypt=decrypt, use_disclosed=use_disclosed)
+
+
+def scan_records(records: Iterable[DecodedRecord], keys: Sequence[CandidateKey] = (), *,
+                 decrypt: bool = True, use_disclosed: bool = True) -> CaptureKeys:
+    """Collect NIDs and clear-text keys of decoded records; decrypt every CM_ENCRYPTED_PAYLOAD.IND.
 
     ``keys`` are tried first; with ``use_disclosed`` every key the capture discloses is tried too, and
     for DAK-encrypted payloads the DAK of the destination's MAC-derived default password (mac2pw -m).
     """
-    from plcstack.capture import iter_decoded
-
     result = CaptureKeys()
     candidates: list[CandidateKey] = list(keys)
 
     def learn(found: Iterable[KeyDisclosure]) -> None:
-        if not use_disclosed:
-            return
-        for d in found:
-            if any(c.key == d.key for c in candidates):
-                continue
-            candidates.append(CandidateKey(d.key, d.key_type, f"{d.key_type.name} from frame {d.frame} ({d.message})"))
+        if use_disclosed:
+            _learn(candidates, found)
 
-    for rec in iter_decoded(path):
+    for rec in records:
         frame = rec.reassembled or rec.frame
         if frame is None:
             result.decode_errors += rec.error is not None
@@ -191,20 +209,29 @@ def scan_capture(path: str | os.PathLike[str], keys: Sequence[CandidateKey] = ()
         learn(_inspect(result, frame, rec.index, rec.time, "", False))
         if frame.name == "CM_ENCRYPTED_PAYLOAD.IND":
             result.payloads.append(PayloadResult(rec.index, rec.time, frame))
-    if not decrypt:
-        return result
+    if decrypt:
+        _decrypt_all(result, candidates, learn, mac_defaults=use_disclosed)
+    return result
+
+
+def _learn(candidates: list[CandidateKey], found: Iterable[KeyDisclosure]) -> None:
+    """Add the disclosed keys not yet among the candidates."""
+    for d in found:
+        if not any(c.key == d.key for c in candidates):
+            candidates.append(CandidateKey(d.key, d.key_type, f"{d.key_type.name} from frame {d.frame} ({d.message})"))
+
+
+def _decrypt_all(result: CaptureKeys, candidates: list[CandidateKey],
+                 learn: Callable[[Iterable[KeyDisclosure]], None], mac_defaults: bool) -> None:
+    """Open what the candidates open, again and again: a decrypted payload may disclose the key of another."""
     progress = True
-    while progress:  # a decrypted payload may disclose the key of another one
+    while progress:
         progress = False
         for p in result.payloads:
-            if p.inner is not None:
-                continue
-            if _try_decrypt(p, candidates, mac_defaults=use_disclosed):
+            if p.inner is None and _try_decrypt(p, candidates, mac_defaults=mac_defaults):
                 progress = True
-                where = f" in CM_ENCRYPTED_PAYLOAD.IND #{p.frame}"
                 assert p.inner is not None
-                learn(_inspect(result, p.inner, p.frame, p.time, where, True))
-    return result
+                learn(_inspect(result, p.inner, p.frame, p.time, f" in CM_ENCRYPTED_PAYLOAD.IND #{p.frame}", True))
 
 
 def _try_decrypt(p: PayloadResult, candidates: Sequence[CandidateKey], mac_defaults: bool = True) -> bool:

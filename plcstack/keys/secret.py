@@ -11,6 +11,7 @@ import hmac
 
 class Secret:
     __slots__ = ("_value",)
+    _value: bytes  # set once in __init__ (object.__setattr__: the class refuses assignment)
 
     def __init__(self, value: bytes | bytearray | memoryview | Secret) -> None:
         if isinstance(value, Secret):

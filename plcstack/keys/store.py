@@ -46,6 +46,7 @@ from plcstack.keys.errors import (
     KeyStoreError,
     KeyStorePassphraseError,
 )
+from plcstack.keys.rng import system_random_bytes
 from plcstack.keys.secret import KeyLike, Secret
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class KeyStore:
         net = self.network(name)
         current = net.current_nek
         eks = 0 if current is None else (current.eks + 1) % NEK_EKS_COUNT
-        nek = Nek(eks, Secret(crypto.random_bytes(16) if key is None else key),
+        nek = Nek(eks, Secret(system_random_bytes(16) if key is None else key),
                   time.time() if now is None else now)
         net.neks = [*net.neks, nek][-NEKS_KEPT:]
         log.info("network %r: new NEK with EKS %d", name, eks)
@@ -302,7 +303,7 @@ class KeyStore:
             envelope["checksum"] = "sha256:" + sha256(_canonical(payload)).hexdigest()
             envelope["payload"] = payload
         else:
-            salt, nonce = crypto.random_bytes(16), crypto.random_bytes(12)
+            salt, nonce = system_random_bytes(16), system_random_bytes(12)
             envelope["encryption"] = {
                 "cipher": "AES-256-GCM", "kdf": "scrypt", "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P,
                 "salt": salt.hex(), "nonce": nonce.hex(),
@@ -452,7 +453,7 @@ def _envelope(data: bytes, where: str) -> dict[str, Any]:
 
 def _atomic_write(path: Path, data: bytes, verify: Any = None) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{crypto.random_bytes(4).hex()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{system_random_bytes(4).hex()}.tmp")
     link_tmp = path.with_name(f".{path.name}.bak.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -57,6 +57,8 @@ DEFAULT_WORDLIST: tuple[str, ...] = tuple(
 )
 
 _SUFFIXES = ("", "1", "12", "123", "1234", "12345", "0123", "01", "00", "!", "1!", "2022", "2023", "2024", "2025")
+#: At most this many candidates per word come out of :func:`mangle` (4 cases x the suffixes).
+MANGLE_FACTOR = 4 * len(_SUFFIXES)
 
 
 def mangle(words: Iterable[str | bytes]) -> Iterator[bytes]:

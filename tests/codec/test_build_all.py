@@ -34,7 +34,7 @@ def _filled(msg, rec):
     return tuple(values)
 
 
-@pytest.mark.parametrize("mdef", DEFS, ids=lambda d: d.record.name)
+@pytest.mark.parametrize("mdef", DEFS, ids=lambda d: d.layout.name)
 def test_default_message_builds_encodes_decodes(mdef: MessageDef):
     msg = mdef.cls()
     frame = make_frame(DST, SRC, msg)
@@ -50,23 +50,23 @@ def test_default_message_builds_encodes_decodes(mdef: MessageDef):
         frame.dst, frame.src, frame.mmv, frame.mmtype, frame.fmi, frame.oui)
     rest_last = mdef.fields and mdef.fields[-1].kind == "rest"
     if not rest_last:  # a trailing rest() field takes the padding; everything else leaves it in trailing
-        assert tuple(back.message) == _filled(msg, mdef.record)
+        assert tuple(back.message) == _filled(msg, mdef.layout)
         assert back.trailing == raw[len(raw) - len(back.trailing):] and set(back.trailing) <= {0}
     assert encode_frame(back) == raw
     # unpadded, the decoded message is exactly the built one (counts filled in)
     raw0 = encode_frame(frame._replace(trailing=b""))
     back0 = decode_frame(raw0)
-    assert tuple(back0.message) == _filled(msg, mdef.record)
+    assert tuple(back0.message) == _filled(msg, mdef.layout)
     assert encode_frame(back0) == raw0
     # and JSON form round-trips too
-    js = to_jsonable(mdef.record, back0.message)
-    assert from_jsonable(mdef.record, js) == back0.message
+    js = to_jsonable(mdef.layout, back0.message)
+    assert from_jsonable(mdef.layout, js) == back0.message
 
 
 def test_names_and_classes_are_unique():
-    assert len({d.record.name for d in DEFS}) == len(DEFS)
+    assert len({d.layout.name for d in DEFS}) == len(DEFS)
     for d in DEFS:
-        assert by_name(d.record.name) is d
+        assert by_name(d.layout.name) is d
     # variable-length fields always name where their length comes from
     for d in DEFS:
         for f in d.fields:
@@ -79,7 +79,7 @@ def test_docs_cover_every_message():
     for d in DEFS:
         section = message_markdown(d)
         assert section in md
-        assert f"`{d.record.name}`" in section and f"0x{d.mmtype:04X}" in section
+        assert f"`{d.layout.name}`" in section and f"0x{d.mmtype:04X}" in section
         for f in d.fields:
             assert f"| {f.name} |" in section, f"{d.name}: field {f.name} missing from the docs"
             if f.kind == ARRAY and f.item is not None:

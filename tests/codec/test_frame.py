@@ -112,3 +112,124 @@ def test_mmv2_messages_use_the_av2_layout():
     assert (back.message.stations[0].avg_phy_rate_tx, back.message.stations[0].avg_phy_rate_rx) == (1200, 980)
     v1 = decode_frame(encode_frame(make_frame(DST, SRC, m.CM_NW_STATS_CNF(stations=[(b"\x02" * 6, 100, 90)]))))
     assert v1.mmv == 1 and v1.message.stations[0].avg_phy_rate_rx == 90
+
+
+# ----------------------------------------------------------------------------- VLAN tags at any depth
+
+
+@pytest.mark.parametrize("tags", [
+    [(0x88A8, 100), (0x8100, 0x2005)],  # 802.1ad S-tag + C-tag
+    [(0x8100, 7), (0x8100, 0xE00B)],  # double 802.1Q
+    [(0x9100, 1), (0x88A8, 2), (0x8100, 3)],  # three deep, legacy QinQ outside
+])
+def test_stacked_vlan_tags_decode_and_reencode_exactly(tags):
+    wire = encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(run_id=b"\x05" * 8), vlan=tags))
+    tagbytes = b"".join(t.to_bytes(2, "big") + c.to_bytes(2, "big") for t, c in tags)
+    assert wire[12:12 + 4 * len(tags)] == tagbytes and wire[12 + 4 * len(tags):14 + 4 * len(tags)] == b"\x88\xe1"
+    back = decode_frame(wire)
+    assert [tuple(t) for t in back.vlan_tags] == tags
+    assert back.vlan_id == tags[0][1] & 0xFFF and back.vlan_ids == tuple(c & 0xFFF for _, c in tags)
+    assert back.vlan_pcp == tags[0][1] >> 13 and back.vlan == tags[0][1]
+    assert back.message.run_id == b"\x05" * 8
+    assert encode_frame(back) == wire
+    h = decode_header(wire)
+    assert h.vlan_tags == back.vlan_tags and h.body_offset == 14 + 4 * len(tags) + 5
+
+
+def test_qinq_vendor_frame_keeps_its_oui():
+    wire = encode_frame(make_frame(DST, SRC, m.VS_SW_VER_REQ(cookie=3), vlan=[(0x88A8, 10), (0x8100, 20)]))
+    back = decode_frame(wire)
+    assert back.oui == bytes.fromhex("00b052") and back.message.cookie == 3 and back.vlan_ids == (10, 20)
+
+
+def test_frame_cut_inside_a_vlan_tag():
+    with pytest.raises(DecodeError) as info:
+        decode_frame(bytes(12) + b"\x81\x00\x00")
+    assert info.value.field == "vlan"
+
+
+@pytest.mark.parametrize("mmv", [3, 4, 8, 0x11, 0x20, 0x80, 0xFF])
+def test_mmv_outside_0_1_2_is_always_an_mmv_error(mmv):
+    base = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ())))
+    base[14] = mmv
+    for fmi in (b"\x00\x00", b"\x20\x00", b"\x10\x11", b"\x00\x10"):
+        base[17:19] = fmi
+        for decoder in (decode_frame, decode_header):
+            with pytest.raises(DecodeError) as info:
+                decoder(bytes(base))
+            assert info.value.field == "mmv" and info.value.offset == 14
+
+
+def test_60_byte_frame_with_fragment_fmi_is_decoded_whole():
+    """A CM_SLAC_PARM.REQ whose FMI reads 20 00 (bit errors) is not a fragment: it is 60 bytes."""
+    wire = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(run_id=bytes(range(8))))))
+    wire[17:19] = b"\x20\x00"
+    f = decode_frame(bytes(wire))
+    assert not f.is_fragment and f.name == "CM_SLAC_PARM.REQ" and f.message.run_id == bytes(range(8))
+    assert f.fmi == 0x2000 and "fills its frame" in f.fmi_anomaly
+    assert encode_frame(f) == bytes(wire)
+    last = bytearray(wire)
+    last[17:19] = b"\x11\x00"  # "last of two" on a 60-byte frame
+    g = decode_frame(bytes(last))
+    assert not g.is_fragment and "60-byte" in g.fmi_anomaly and g.message.run_id == bytes(range(8))
+    bad = bytearray(wire)
+    bad[17:19] = b"\x13\x00"  # fragment 4 of 2
+    assert "impossible" in decode_frame(bytes(bad)).fmi_anomaly
+
+
+def test_a_full_frame_with_fragment_fmi_is_a_fragment():
+    big = m.VS_RD_MEM_CNF(length=1490, data=bytes(1490))
+    wire = bytearray(encode_frame(make_frame(DST, SRC, big, mmv=1)))
+    wire[17:19] = b"\x10\x05"  # first of two, FMSN 5
+    f = decode_frame(bytes(wire))
+    assert f.is_fragment and isinstance(f.message, RawMessage) and f.fmi_anomaly is None
+    assert f.oui == bytes.fromhex("00b052")
+    assert encode_frame(f) == bytes(wire)
+
+
+def test_hp10_uses_the_shared_ethernet_reader():
+    from plcstack.codec.hp10 import decode_hp10, encode_hp10
+
+    wire = bytes.fromhex("ffffffffffff020000000001" "88a80064" "81000005" "887b" "01" "0700") + bytes(40)
+    f = decode_hp10(wire)
+    assert f.vlan_tags[0].tpid == 0x88A8 and f.vlan_id == 100 and f.entries[0].metype == 7
+    assert encode_hp10(f) == wire
+
+
+# ----------------------------------------------------------------------------- fast path = general path
+
+
+def test_fast_path_and_general_path_agree_on_every_capture_frame(capture_files):
+    from plcstack.codec import frame as F
+    from plcstack.pcapio import open_capture
+
+    fast = 0
+    for path in capture_files:
+        with open_capture(path) as reader:
+            for _i, _t, buf, off, length, _lt in reader:
+                raw = bytes(buf[off:off + length])
+                try:
+                    general = F._decode_general(raw, 0, len(raw))
+                except DecodeError:
+                    continue
+                assert decode_frame(raw) == general
+                assert decode_frame(buf, off, off + length) == general  # offsets into a chunk, not a copy
+                fast += F._FAST.get(raw[12:18]) is not None
+    assert fast > 2000  # the common frames take the generated decoders
+
+
+def test_every_declared_message_takes_the_fast_path(monkeypatch):
+    from plcstack.codec import frame as F
+    from plcstack.codec.registry import all_definitions
+
+    built = [(d, encode_frame(make_frame(DST, SRC, d.cls()))) for d in all_definitions()]
+    expected = {d.layout.name: F._decode_general(raw, 0, len(raw)) for d, raw in built}
+
+    def refuse(*_a: object) -> None:
+        raise AssertionError("general path")
+
+    monkeypatch.setattr(F, "_decode_general", refuse)
+    for d, raw in built:
+        if 0x8000 <= d.mmtype < 0xA000:
+            continue  # manufacturer range: always the general path
+        assert decode_frame(raw) == expected[d.layout.name], d.name

@@ -3,7 +3,9 @@
 (a) arbitrary bytes, with and without a valid Ethernet + 0x88E1 header, only ever raise DecodeError;
 (b) mutated real frames only raise DecodeError, and whatever decodes re-encodes to the same bytes;
 (c) every declared message encodes and decodes back equal for generated field values;
-(d) bit errors in the MMV / MMTYPE / OUI octets of a real vendor frame give the documented result.
+(d) bit errors in the MMV / MMTYPE / OUI octets of a real vendor frame give the documented result;
+(e) describe() and the reassembler take anything: views tile every frame that decodes, the
+    reassembler never raises and stays within its bounds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 from plcstack.codec import DecodeError, decode_frame, decode_header, encode_frame, make_frame
 from plcstack.codec import messages as M
-from plcstack.codec.layout import ARRAY, INT, REST, VARBYTES, Record, _count_refs, _eval
+from plcstack.codec.layout import ARRAY, INT, REST, VARBYTES, Layout, _count_refs, _eval
 from plcstack.codec.names import KNOWN_OUIS, OUI_NONE, OUI_QCA, is_known
 from plcstack.codec.registry import MessageDef, all_definitions, key_table
 
@@ -56,7 +58,9 @@ def test_random_bytes_only_raise_decode_error(data: bytes):
 
 @st.composite
 def homeplug_like(draw: st.DrawFn) -> bytes:
-    vlan = draw(st.sampled_from([b"", b"\x81\x00" + draw(st.binary(min_size=2, max_size=2))]))
+    tag = draw(st.sampled_from([b"\x81\x00", b"\x88\xa8", b"\x91\x00"]))
+    vlan = draw(st.sampled_from([b"", tag + draw(st.binary(min_size=2, max_size=2)),
+                                 b"\x88\xa8\x00\x64\x81\x00" + draw(st.binary(min_size=2, max_size=2))]))
     mmv = draw(st.one_of(st.sampled_from([0, 1, 2]), st.integers(0, 255)))
     mmtype = draw(st.one_of(st.sampled_from(MMTYPES), st.integers(0, 0xFFFF)))
     fmi = draw(st.one_of(st.just(b"\0\0"), st.binary(min_size=2, max_size=2))) if mmv in (1, 2) else b""
@@ -140,7 +144,7 @@ def test_sample_frames_roundtrip_unmutated():
 # ----------------------------------------------------------------------------- (c) declared messages
 
 
-def _length_refs(rec: Record) -> set[str]:
+def _length_refs(rec: Layout) -> set[str]:
     """Fields used inside count expressions that are not simple references (kept small)."""
     import re
 
@@ -151,7 +155,7 @@ def _length_refs(rec: Record) -> set[str]:
     return out
 
 
-def message_strategy(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
+def message_strategy(rec: Layout, depth: int = 0) -> st.SearchStrategy[Any]:
     """Values for every field of ``rec``, built from its declaration; count fields match their data."""
     counts = _count_refs(rec.fields)
     small = _length_refs(rec)
@@ -190,10 +194,10 @@ def message_strategy(rec: Record, depth: int = 0) -> st.SearchStrategy[Any]:
     return build()
 
 
-@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.record.name)
+@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.layout.name)
 def test_declared_message_roundtrip(mdef: MessageDef):
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(message_strategy(mdef.record))
+    @given(message_strategy(mdef.layout))
     def check(msg: Any) -> None:
         frame = make_frame(ETH[:6], ETH[6:], msg)._replace(trailing=b"")
         raw = encode_frame(frame)
@@ -255,3 +259,40 @@ def test_header_bit_errors_in_a_vendor_frame(pos: int, bit: int):
     else:  # OUI: no single bit error of 00:B0:52 gives another known OUI
         assert frame is None and err.field == "oui"
         assert err.offset == 17  # offset of the OUI in the frame
+
+
+# ----------------------------------------------------------------------------- (e) views and reassembly
+
+
+@FAST
+@given(homeplug_like())
+def test_describe_tiles_every_frame_that_decodes(data: bytes):
+    from plcstack.codec.describe import ERROR, describe, leaves
+
+    views = describe(data, errors="keep")
+    try:
+        decode_frame(data)
+    except DecodeError:
+        assert views and views[-1].kind == ERROR
+        return
+    p = 0
+    for leaf in leaves(views):
+        assert leaf.start == p
+        p = leaf.end
+    assert p == len(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(homeplug_like(), st.floats(0, 10)), max_size=40))
+def test_reassembler_takes_anything_within_bounds(frames):
+    from plcstack.codec.fragment import PushResult, Reassembler
+
+    r = Reassembler(max_bytes=4000, max_pending=3)
+    t = 0.0
+    for data, dt in frames:
+        t += dt
+        res, whole = r.push(data, t)
+        assert (whole is not None) == (res is PushResult.COMPLETE)
+        assert r.buffered_bytes <= 4000 and r.pending <= 3
+    r.finish()
+    assert r.pending == 0 and r.buffered_bytes == 0

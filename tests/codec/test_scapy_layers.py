@@ -25,7 +25,7 @@ from plcstack.codec.layout import (
     TEXT,
     VARBYTES,
     Field,
-    Record,
+    Layout,
     _count_refs,
     _eval,
     format_mac,
@@ -49,8 +49,8 @@ def test_a_generated_class_for_every_declaration():
     for d in defs:
         cls = S.scapy_class_for(d)
         assert cls.plc_def is d
-        assert cls.__name__ == d.record.name
-        assert getattr(S, d.record.name) is cls
+        assert cls.__name__ == d.layout.name
+        assert getattr(S, d.layout.name) is cls
         assert [f.name for f in cls.fields_desc] == [f.name for f in d.fields], d.name
     assert S.scapy_class_for("CM_SLAC_PARM.REQ") is S.CM_SLAC_PARM_REQ
     assert len(S.MESSAGE_CLASSES) == len(defs)
@@ -106,7 +106,7 @@ def _random_value(f: Field, rng: random.Random) -> Any:
     return [_random_message(f.item, rng) for _ in range(rng.randrange(0, 3))]
 
 
-def _random_message(rec: Record, rng: random.Random) -> Any:
+def _random_message(rec: Layout, rng: random.Random) -> Any:
     """A message of ``rec`` with random values; count fields left None (the encoder fills them in)."""
     counts = _count_refs(rec.fields)
     targets = {t.name for t in counts.values()}
@@ -123,7 +123,7 @@ def _random_message(rec: Record, rng: random.Random) -> Any:
     return tuple.__new__(rec.cls, tuple(values[f.name] for f in rec.fields))
 
 
-def _to_scapy_kwargs(rec: Record, msg: Any, item_cls_of: dict[str, type[Packet]]) -> dict[str, Any]:
+def _to_scapy_kwargs(rec: Layout, msg: Any, item_cls_of: dict[str, type[Packet]]) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     for f, v in zip(rec.fields, msg, strict=True):
         if v is None:
@@ -145,25 +145,25 @@ def _item_classes(cls: type[Packet]) -> dict[str, type[Packet]]:
     return {sf.name: getattr(getattr(sf, "fld", sf), "cls", None) for sf in cls.fields_desc}
 
 
-@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.record.name)
+@pytest.mark.parametrize("mdef", all_definitions(), ids=lambda d: d.layout.name)
 def test_every_declaration_builds_like_the_encoder(mdef: MessageDef):
-    rng = random.Random(mdef.record.name)
+    rng = random.Random(mdef.layout.name)
     cls = S.scapy_class_for(mdef)
     for _ in range(5):
-        msg = _random_message(mdef.record, rng)
+        msg = _random_message(mdef.layout, rng)
         ours = encode_frame(make_frame(DST, SRC, msg))
-        pkt = Ether(dst=DST, src=SRC) / S.HomePlugAV() / cls(**_to_scapy_kwargs(mdef.record, msg, _item_classes(cls)))
+        pkt = Ether(dst=DST, src=SRC) / S.HomePlugAV() / cls(**_to_scapy_kwargs(mdef.layout, msg, _item_classes(cls)))
         assert bytes(pkt) == ours, mdef.name
         # and scapy dissects our bytes back to the same field values
         dis = Ether(ours)
         assert type(dis[S.HomePlugAV].payload) is cls
-        assert scapy_values(dis[cls], mdef.record) == decode_frame(ours).message
+        assert scapy_values(dis[cls], mdef.layout) == decode_frame(ours).message
 
 
 # ----------------------------------------------------------------------------- dissecting
 
 
-def scapy_values(layer: Packet, rec: Record) -> tuple[Any, ...]:
+def scapy_values(layer: Packet, rec: Layout) -> tuple[Any, ...]:
     """A dissected scapy layer as our codec's value tuple (absent conditional fields -> None)."""
     out: list[Any] = []
     for f in rec.fields:
@@ -183,7 +183,7 @@ def scapy_values(layer: Packet, rec: Record) -> tuple[Any, ...]:
 
 
 def test_dissect_sets_every_field():
-    raw = bytes.fromhex(  # vectors.md §4 CM_SLAC_MATCH.CNF (Alpitronic)
+    raw = bytes.fromhex(  # CM_SLAC_MATCH.CNF of an Alpitronic charger (pyPLC 2022-11-17_Dehner_Alpitronic capture)
         "dc0ea11167089a8ab66d2df688e1017d600000000056000000000000000000000000000000000000dc0ea1116708"
         "00000000000000000000000000000000009a8ab66d2df6dc0ea111670800000000000000000000b468ace9ff5603"
         "009ed1f8a5b566e83dc4f1700e4a89afec")
@@ -217,7 +217,7 @@ def test_fragments_unknown_and_truncated_stay_raw():
         pkt = Ether(wire)
         assert isinstance(pkt[S.HomePlugAV].payload, S.HomePlugAVRaw)
         assert bytes(pkt) == wire
-    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6010))
+    unknown = encode_frame(make_frame(DST, SRC, RawMessage(b"\x01\x02\x03"), mmtype=0x6014))
     assert isinstance(Ether(unknown)[S.HomePlugAV].payload, S.HomePlugAVRaw)
     assert bytes(Ether(unknown)) == unknown
     whole = encode_frame(make_frame(DST, SRC, M.CM_SLAC_MATCH_CNF())._replace(trailing=b""))

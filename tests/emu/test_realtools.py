@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from netns_helpers import bench, emulator, modem_block, need_tools, wait_for
 
+from plcstack.emu.profiles import PROFILES
+
 pytestmark = [pytest.mark.netns, pytest.mark.realtools]
 
 MAC_A, MAC_B = "00:B0:52:00:00:0A", "00:B0:52:00:00:0B"
@@ -16,7 +18,7 @@ NMK_0123 = "B59319D7E8157BA001B018669CCEE30D"
 
 
 def two_modems(b) -> str:
-    return ("[network]\nseed = 1\n[link]\ntx_rate_mbps = 180\nrx_rate_mbps = 170\n"
+    return ("[network]\nseed = 1\n[link]\ntx_rate_mbps = 120\nrx_rate_mbps = 110\n"
             + modem_block("a", MAC_A.lower(), b.modem_if(0), chip="QCA7420", device_password="DeviceA-Password")
             + modem_block("b", MAC_B.lower(), b.modem_if(1), chip="QCA7420", device_password="DeviceB-Password"))
 
@@ -43,7 +45,7 @@ def test_plctool_m_shows_the_avln(net):
     for line in ("Found 1 Network(s)", "network->NID = B0:F2:E6:95:66:6B:03", "network->TEI = 2",
                  "network->ROLE = 0x00 (STA)", f"network->CCO_DA = {MAC_B}", "network->CCO_TEI = 1",
                  "network->STATIONS = 1", f"station->MAC = {MAC_B}", "station->TEI = 1",
-                 "station->AvgPHYDR_TX = 180 mbps Primary", "station->AvgPHYDR_RX = 170 mbps Primary"):
+                 "station->AvgPHYDR_TX = 120 mbps Primary", "station->AvgPHYDR_RX = 110 mbps Primary"):
         assert line in out, out
 
 
@@ -53,7 +55,7 @@ def test_int6k_and_amptool(net):
     assert f"{h} {MAC_A} QCA7420 {FW7420}" in net.run(0, "int6k", "-i", h, "-r").stdout
     assert f"{h} {MAC_A} QCA7420 {FW7420}" in net.run(0, "amptool", "-i", h, "-r").stdout
     out = net.run(0, "int6k", "-i", h, "-m").stdout  # MMV 0 layout: one-byte rates, no coupling
-    assert "network->ROLE = 0x00 (STA)" in out and "station->AvgPHYDR_TX = 180 mbps\n" in out, out
+    assert "network->ROLE = 0x00 (STA)" in out and "station->AvgPHYDR_TX = 120 mbps\n" in out, out
     out = net.run(0, "amptool", "-i", h, "-m").stdout
     assert f"station->MAC = {MAC_B}" in out, out
 
@@ -64,14 +66,14 @@ def test_plcstat_topology_queries_the_remote_station(net):
     lines = out.splitlines()
     assert any(line.startswith(f" LOC STA 002 {MAC_A}") and line.endswith(f"n/a n/a QCA7420 {FW7420}")
                for line in lines), out
-    assert any(line.startswith(f" REM CCO 001 {MAC_B}") and line.endswith(f"180 170 QCA7420 {FW7420}")
+    assert any(line.startswith(f" REM CCO 001 {MAC_B}") and line.endswith(f"120 110 QCA7420 {FW7420}")
                for line in lines), out
 
 
 def test_plcrate(net):
     need_tools("plcrate")
     out = net.run(0, "plcrate", "-i", net.hosts[0]).stdout
-    assert f"{MAC_A} {MAC_B} TX 180 mbps Primary" in out and f"{MAC_A} {MAC_B} RX 170 mbps Primary" in out, out
+    assert f"{MAC_A} {MAC_B} TX 120 mbps Primary" in out and f"{MAC_A} {MAC_B} RX 110 mbps Primary" in out, out
 
 
 def test_plcstat_link_statistics(net):
@@ -82,7 +84,8 @@ def test_plcstat_link_statistics(net):
 
 def test_plctool_a_attributes(net):
     out = net.run(0, "plctool", "-i", net.hosts[0], "-a").stdout
-    assert f"{MAC_A} QCA7420-MAC-QCA7420-1.4.0.20-00-20171027-CS (32mb)" in out, out
+    # DRAMSIZE 1, as a real QCA7420 reports it (pyPLC 2022-12-20 capture, frame 10)
+    assert f"{MAC_A} QCA7420-MAC-QCA7420-1.4.0.20-00-20171027-CS (1mb)" in out, out
 
 
 def test_plcid_and_pib_identity(net):
@@ -132,10 +135,12 @@ def test_plctool_set_key_changes_the_network_and_reset(tmp_path):
         wait_for(b, 0, ("plctool", "-i", h, "-m"), "network->NID = B0:F2:E6:95:66:6B:03")
 
 
-@pytest.mark.parametrize(("chip", "fw"), [("QCA7000", "MAC-QCA7000-1.1.0.730-04-20140815-CS"),
-                                          ("QCA7500", "MAC-QCA7500-2.8.0.30-01-20190627-CS")])
-def test_other_chips(tmp_path, chip, fw):
+@pytest.mark.parametrize(("chip", "name"), [("QCA7000", "QCA7000"), ("QCA7005", "QCA7005"), ("AR7420", "QCA7420"),
+                                            ("QCA7500", "QCA7500")])
+def test_other_chips(tmp_path, chip, name):
+    """plctool names each profile's chip from DEVICE_CLASS and IDENT as it names the real one."""
     need_tools("plctool")
+    fw = PROFILES[chip].firmware
     with bench(1) as b, emulator(b, modem_block("x", MAC_A.lower(), b.modem_if(0), chip=chip), tmp_path):
-        out = b.run(0, "plctool", "-i", b.hosts[0], "-r").stdout
-        assert f"{b.hosts[0]} {MAC_A} {chip} {fw}" in out, out
+        out = b.run(0, "plctool", "-i", b.hosts[0], "-r").stdout  # the first request is answered in time too
+        assert f"{b.hosts[0]} {MAC_A} {name} {fw}" in out, out

@@ -2,7 +2,8 @@
 
 Topology: EVSE host h0 -- modem A (QCA7000, CCo "always") ~~ power line ~~ modem B (QCA7000) -- PEV host h1.
 The pev must reach CM_SLAC_MATCH and then re-key its own modem with the EVSE's NMK, which makes
-modem B join modem A's AVLN (seen in the emulator's event log).
+modem B join modem A's AVLN (seen in the emulator's event log).  The modems keep their chip
+profile's timing (a QCA7000 needs seconds after CM_SET_KEY), so the pev "charges" for 8 s.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ network membership key=50D3E4933F855B7040784DF815AA8DB7
 network identifier=B0F2E695666B03
 attenuation threshold=40
 msound pause=20
-charge time=2
+charge time=8
 settle time=1
 """
 EVSE_INI = f"""[default]
@@ -54,6 +55,13 @@ def key_changes(log: str, modem: str) -> list[tuple[float, str]]:
     return [(float(t), nid.replace(":", "").upper()) for t, nid in pat.findall(log)]
 
 
+def wait_log(emu, needle: str, timeout: float) -> None:
+    """Wait until the emulator's log shows ``needle`` (or ``timeout`` seconds pass)."""
+    deadline = time.monotonic() + timeout
+    while needle not in emu.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def write_inis(tmp: Path) -> tuple[str, str]:
     (tmp / "pev.ini").write_text(PEV_INI)
     (tmp / "evse.ini").write_text(EVSE_INI)
@@ -71,7 +79,7 @@ def test_openplc_pev_and_evse_reach_slac_match(tmp_path):
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and evse.poll() is None:
                 time.sleep(0.2)
-            time.sleep(0.5)
+            wait_log(emu, f"{PEV_MODEM} Joined", 10.0)
             pev_out, evse_out = stop(pev), stop(evse)
         stop(emu.proc)
         log = emu.log()
@@ -103,7 +111,7 @@ def test_pyslac_evse_and_openplc_pev_reach_slac_match(tmp_path):
                 evse.wait(30)
             except Exception:  # noqa: BLE001 - reported below
                 pass
-            time.sleep(0.5)
+            wait_log(emu, f"{PEV_MODEM} Joined", 10.0)  # the PEV modem restarts with the EVSE's key, then joins
             pev_out, evse_out = stop(pev), stop(evse)
         stop(emu.proc)
         log = emu.log()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from emu_helpers import FAST, capture
 
 from plcstack.emu import ModemConfig, PowerLine
 from plcstack.emu.recorder import PcapRecorder
@@ -15,7 +15,6 @@ from plcstack.emu.replay import read_frames
 
 pytestmark = [pytest.mark.realtools]
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "captures" / "openplc-clients"
 A, B = bytes.fromhex("00b05200000a"), bytes.fromhex("00b05200000b")
 PEV_HOST = bytes.fromhex("025045560001")
 SHIM = (bytes.fromhex("02000000000a"), bytes.fromhex("02000000000b"))
@@ -24,19 +23,18 @@ SHIM = (bytes.fromhex("02000000000a"), bytes.fromhex("02000000000b"))
 def test_tshark_finds_nothing_malformed(tmp_path):
     if shutil.which("tshark") is None:
         pytest.skip("needs tshark")
-    if not (SHARED / "openplc-requests.pcap").exists():
-        pytest.skip("shared captures missing")
+    requests, slac = capture("openplc-requests.pcap"), capture("slac-openplc.pcap")
     out = tmp_path / "emu.pcap"
     rec = PcapRecorder(str(out))
     pl = PowerLine(recorder=rec, record_plc=True)
-    pl.add(ModemConfig(mac=A))
-    pl.add(ModemConfig(mac=B, chip="QCA7000"))
+    pl.add(ModemConfig(mac=A, timers=FAST))
+    pl.add(ModemConfig(mac=B, chip="QCA7000", timers=FAST))
     pl.run_for(2.0)
     t = 2.0
-    for _, f in read_frames(str(SHARED / "openplc-requests.pcap")):
+    for _, f in read_frames(str(requests)):
         pl.send_from_host(A, f, t)
         t += 1.0
-    for _, f in read_frames(str(SHARED / "slac-openplc.pcap")):
+    for _, f in read_frames(str(slac)):
         if f[6:12] not in SHIM:  # the capture's own shim answers are not requests
             pl.send_from_host(B if f[6:12] == PEV_HOST else A, f, t)
             t += 0.02

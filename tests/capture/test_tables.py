@@ -1,0 +1,106 @@
+"""Arrow tables of the batch path against tables built frame by frame from the per-frame capture decoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pa = pytest.importorskip("pyarrow", reason="columnar export needs the 'arrow' extra")
+
+from plcstack.capture import CaptureDecoder  # noqa: E402
+from plcstack.capture.export import to_tables  # noqa: E402
+from plcstack.capture.tables import _py, message_schema, table_name  # noqa: E402
+from plcstack.codec import RawMessage  # noqa: E402
+from plcstack.codec.mac import format_mac  # noqa: E402
+from plcstack.codec.registry import all_definitions, definition_of  # noqa: E402
+
+
+def reference_tables(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """What the tables must hold, from CaptureDecoder records (one Python object per frame)."""
+    frames: list[dict[str, Any]] = []
+    messages: dict[str, list[dict[str, Any]]] = {}
+
+    def add(number: int, frame: Any) -> None:
+        if isinstance(frame.message, RawMessage):
+            messages.setdefault(frame.name + ".raw", []).append({"frame": number, "body": frame.message.body})
+            return
+        mdef = definition_of(frame.message)
+        row = {"frame": number, **{f.name: _py(f, v) for f, v in zip(mdef.fields, frame.message, strict=True)},
+               "trailing": frame.trailing, "truncated": frame.truncated}
+        messages.setdefault(table_name(mdef), []).append(row)
+
+    for rec in CaptureDecoder(path):
+        d = rec.data
+        f, hp = rec.frame, rec.hp10
+        src = format_mac(d[6:12]) if len(d) >= 12 else None
+        dst = format_mac(d[0:6]) if len(d) >= 6 else None
+        row = {"frame": rec.index, "time_ns": round(rec.time * 1e9), "length": len(d), "src": src, "dst": dst,
+               "vlan": f.vlan if f is not None else hp.vlan if hp is not None else None,
+               "mmv": f.mmv if f is not None else None, "mmtype": f.mmtype if f is not None else None,
+               "name": f.name if f is not None else hp.name if hp is not None else None,
+               "oui": f.oui.hex() if f is not None and f.oui is not None else None,
+               "fmi": f.fmi if f is not None else None, "error": _text(rec.error)}
+        frames.append(row)
+        if f is not None and rec.fragment is None:
+            add(rec.index, f)
+        if rec.reassembled is not None:
+            add(rec.index, rec.reassembled)
+    return {"frames": frames, **{k: sorted(v, key=lambda r: r["frame"]) for k, v in messages.items()}}
+
+
+def _text(err: Any) -> str | None:
+    """The error as the tables show it: without "frame N" (the row has the frame number)."""
+    if err is None:
+        return None
+    number, err.frame_index = err.frame_index, None
+    text = str(err)
+    err.frame_index = number
+    return text
+
+
+def assert_tables_match(path: Path, chunk_bytes: int) -> dict[str, Any]:
+    got = to_tables(path, chunk_bytes=chunk_bytes)
+    want = reference_tables(path)
+    assert set(got) == set(want)
+    for name, rows in want.items():
+        table = got[name].to_pylist()
+        assert len(table) == len(rows), name
+        for g, w in zip(table, rows, strict=True):
+            if name == "frames":
+                assert abs(g.pop("time_ns") - w.pop("time_ns")) < 1000  # the reference has float seconds
+                if g["error"] is not None:  # raw header bytes shown for errors; the reference has none
+                    g["mmv"] = g["mmtype"] = None
+                if w["fmi"] is None and g["fmi"] is not None and w["name"] is None:
+                    g["fmi"] = None
+            assert g == w, (name, g, w)
+    return got
+
+
+@pytest.mark.parametrize("chunk_bytes", [16 << 20, 5000])
+def test_tables_match_the_per_frame_decoder(mixed_capture: Path, chunk_bytes: int):
+    got = assert_tables_match(mixed_capture, chunk_bytes)
+    assert got["frames"].num_rows == 414
+    assert "VS_RD_MEM.CNF" in got  # the reassembled message
+    assert got["CM_SLAC_PARM.REQ"].schema == message_schema(definition_of(got and _slac()).record)
+
+
+def _slac() -> Any:
+    from plcstack.codec import messages as m
+
+    return m.CM_SLAC_PARM_REQ
+
+
+def test_tables_of_every_shared_capture(capture_files: list[Path]):
+    for path in capture_files:
+        assert_tables_match(path, 1 << 16)
+
+
+def test_table_names_and_schemas_are_distinct():
+    names = [table_name(d) for d in all_definitions()]
+    assert len(names) == len(set(names))
+    assert "VS_NW_INFO.CNF_V0" in names and "CM_SLAC_PARM.REQ" in names
+    for d in all_definitions():
+        schema = message_schema(d.layout)
+        assert schema.names == ["frame", *[f.name for f in d.fields], "trailing", "truncated"]
