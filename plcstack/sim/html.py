@@ -31,6 +31,7 @@ th { background: var(--card); position: sticky; top: 0; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
 table.effect { width: auto; max-width: 100%; margin: 4px 0; }
 table.effect td { padding: 2px 6px 2px 0; white-space: normal; }
+table.effect td + td { white-space: nowrap; overflow-wrap: normal; }
 .better { color: var(--good); } .worse { color: var(--bad); }
 .a-good { color: var(--good); } .a-warn { color: var(--warn); } .a-bad { color: var(--bad); font-weight: 600; }
 figure { margin: 14px 0; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }

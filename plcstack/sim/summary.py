@@ -194,17 +194,18 @@ def summary(result: SimResult, advice: list[dict[str, Any]] | None = None,
     }
 
 
-CHARGER_COLUMNS = ("node", "kind", "cable @ m", "uplink", "gateway", "PHY Mbit/s", "availability", "flaps",
-                   "downtime s", "AVLN")
+CHARGER_COLUMNS = ("node", "availability", "uplink", "gateway", "PHY Mbit/s", "flaps", "downtime s", "cable @ m",
+                   "kind", "AVLN")
 
 
 def charger_rows(data: dict[str, Any]) -> list[tuple[str, ...]]:
-    """The per-node table of a summary as text cells (CLI table and report.html share it)."""
+    """The per-node table of a summary as text cells (CLI table and report.html share it); the
+    state an installer looks at first comes first (a phone shows the left columns)."""
     rows: list[tuple[str, ...]] = []
     for n in data["nodes"]:
-        rows.append((n["name"], n["kind"], f"{n['cable']} @ {n['at_m']:g}", n.get("uplink", "-"), n["gateway"],
-                     "-" if n["phy_rate_mbps"] is None else f"{n['phy_rate_mbps']:.1f}",
-                     f"{n['availability'] * 100:.2f} %", str(n["flaps"]), f"{n['downtime_s']:.0f}",
+        rows.append((n["name"], f"{n['availability'] * 100:.2f} %", n.get("uplink", "-"), n["gateway"],
+                     "-" if n["phy_rate_mbps"] is None else f"{n['phy_rate_mbps']:.1f}", str(n["flaps"]),
+                     f"{n['downtime_s']:.0f}", f"{n['cable']} @ {n['at_m']:g}", n["kind"],
                      (n["avln"] or "-")[-6:] + ("@" + n["cco"] if n["cco"] else "")))
     return rows
 

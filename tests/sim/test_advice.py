@@ -197,3 +197,13 @@ def test_demo_plan_removes_the_bridging_loop() -> None:
     before, after = gateway["effect"]["flaps_total"]
     assert after < before / 5
     assert p.info["after"]["flaps_total"] <= after
+
+
+@pytest.mark.slow
+def test_plan_is_the_same_on_a_dask_cluster() -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        with sweep.make_runner(dask=cl) as runner:
+            on_dask = _plan("two-bridges", 2, runner=runner)
+    serial = _plan("two-bridges", 2)
+    assert on_dask.advice and [a["text"] for a in on_dask.advice] == [a["text"] for a in serial.advice]
