@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .engine import SimResult
+from .summary import end_state
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -172,6 +173,7 @@ def plan_png(advice: list[dict[str, Any]]) -> bytes | None:
 
 def render_plots(result: SimResult, advice: list[dict[str, Any]] | None = None) -> dict[str, bytes]:
     """Every plot of a run, by file name."""
+    end_state(result)
     out = {"link_rates.png": link_rates_png(result), "membership_timeline.png": membership_timeline_png(result)}
     snr = worst_link_snr_png(result)
     if snr is not None:

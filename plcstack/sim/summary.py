@@ -14,16 +14,25 @@ import numpy as np
 
 from . import mac
 from .engine import UPLINK_NONE, SimResult, uplink_name
+from .site import charging_at
 
 # The four numbers every action's effect is reported in (before -> after).
 EFFECT_KEYS = ("downtime_s_total", "flaps_total", "worst_plc_rate_mbps", "chargers_without_route")
 EVENTS_KEPT = 5000
 
 
+def end_state(result: SimResult) -> SimResult:
+    """Put the run's physics back to the charging state at the end of the run (what-if runs that
+    reused it in this process moved it) and return the result."""
+    t0 = min((t for t, *_ in result.timeline), default=0.0)
+    result.physics.set_charging(np.array(charging_at(result.site, t0 + result.hours * 3600.0)))
+    return result
+
+
 def avlns_in_range(result: SimResult) -> list[int]:
     """Per node: how many distinct AVLNs (CCos at the end of the run) it hears -- the networks
     whose airtime it shares (docs/sim-mac.md)."""
-    margins = result.physics.margin_matrix()
+    margins = end_state(result).physics.margin_matrix()
     ccos = sorted(set(result.final_cco) - {-1})
     out = []
     for i in range(len(result.site.nodes)):
@@ -210,5 +219,5 @@ def charger_rows(data: dict[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
-__all__ = ["CHARGER_COLUMNS", "EFFECT_KEYS", "trouble_by_hour", "availability", "avlns_in_range", "charger_rows", "combine_metrics", "key_metrics",
+__all__ = ["CHARGER_COLUMNS", "EFFECT_KEYS", "trouble_by_hour", "availability", "avlns_in_range", "charger_rows", "combine_metrics", "end_state", "key_metrics",
            "node_summaries", "summary"]

@@ -81,3 +81,20 @@ def test_write_summary_and_report(two_bridges, tmp_path: Path) -> None:
     assert json.loads(path.read_text()) == json.loads(json.dumps(data))
     page = report.write_report_html(data, {}, tmp_path / "o")
     assert page.name == "report.html" and "two-bridges" in page.read_text()
+
+
+def test_summary_and_plots_use_the_runs_end_state() -> None:
+    """What-ifs in this process reuse (and move) the base run's physics; the report must not show
+    their charging state."""
+    import numpy as np
+
+    from plcstack.sim.engine import Engine
+    from plcstack.sim.site import charging_at
+
+    site = load_site(SITES / "demo.toml")
+    base = simulate(site, hours=1, seed=0)  # ends at 01:00
+    Engine(site, hours=1, seed=0, physics=base.physics, start_s=18 * 3600.0).run()  # a what-if at 18:00
+    want = np.array(charging_at(site, 3600.0)) & base.physics.is_charger
+    assert not np.array_equal(base.physics.charging, want)
+    summary(base)
+    assert np.array_equal(base.physics.charging, want)
