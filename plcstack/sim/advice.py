@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from .summary import EFFECT_KEYS, key_metrics, node_summaries, trouble_by_hour
 
 MAX_ACTIONS = 10
 KEEP_BEST = 4  # runners-up of a screening round that the next round screens again
+SKIP_AFTER_PHASES = 2  # a candidate that helped in none of two screening phases is not screened again
 SCREEN_HOURS = 1.0  # length of a screening run [E]: long enough for loops and partitions to show
 RATE_MARGIN_MBPS = 50.0  # [E] below this coded PHY rate a charger's link has little margin left
 Metrics = dict[str, Any]
@@ -182,8 +184,15 @@ def peak_charging_start(site: Site, hours: float, window_h: float) -> float:
 def screen_windows(site: Site, trouble: list[float], hours: float, window_h: float) -> Windows:
     """Where screening looks: the worst hour of the last full run (chargers offline, network changes)
     and the busiest charging time (noise), each ``window_h`` long."""
-    starts = {worst_hour_start(trouble, hours, window_h), peak_charging_start(site, hours, window_h)}
-    return tuple((s, window_h) for s in sorted(starts))
+    starts = sorted({worst_hour_start(trouble, hours, window_h), peak_charging_start(site, hours, window_h)})
+    merged: list[tuple[float, float]] = []
+    for start in starts:  # overlapping windows become one run (one start-up, no hour simulated twice)
+        if merged and start <= merged[-1][0] + merged[-1][1] * 3600.0:
+            s0, h0 = merged[-1]
+            merged[-1] = (s0, max(h0, (start - s0) / 3600.0 + window_h))
+        else:
+            merged.append((start, window_h))
+    return tuple(merged)
 
 
 def has_problems(m: Metrics, hours: float) -> bool:
@@ -205,6 +214,7 @@ class _Search:
     screen_h: float
     max_actions: int
     rejected: set[str] = field(default_factory=set)  # screened good, confirmed not
+    unhelpful: Counter[str] = field(default_factory=Counter)  # phases in which a candidate never helped
 
     @property
     def full(self) -> Windows:
@@ -222,9 +232,11 @@ class _Search:
         seen: set[str] = set()
         keep: set[str] = set()
         current: Metrics | None = None
+        helped: set[str] = set()
         while len(chain) + len(new) < self.max_actions:
             pool = [c for c in candidates(RuleContext(state, self.base_nodes)) if used.isdisjoint(c.groups)
-                    and c.cid not in self.rejected and (c.cid not in seen or c.cid in keep)]
+                    and c.cid not in self.rejected and self.unhelpful[c.cid] < SKIP_AFTER_PHASES
+                    and (c.cid not in seen or c.cid in keep)]
             if not pool:
                 break
             variants = [((*keys, c.cid), c.instruction, c.apply(state)) for c in pool]
@@ -237,6 +249,7 @@ class _Search:
             ref = current
             good = sorted(((c, r) for c, r in zip(pool, rows, strict=True) if materially_better(r, ref, screened_h)),
                           key=lambda cr: rank_key(cr[1], cr[0], ref, screened_h))
+            helped |= {c.cid for c, _ in good}
             if not good:
                 break
             (best, current), rest = good[0], good[1:]
@@ -245,6 +258,7 @@ class _Search:
             used.update(best.groups)
             keys = (*keys, best.cid)
             state = best.apply(state)
+        self.unhelpful.update(seen - helped)
         return new
 
     def confirm(self, chain: list[Candidate], base_m: Metrics) -> list[tuple[Candidate, Metrics, Metrics]]:

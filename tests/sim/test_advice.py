@@ -11,7 +11,7 @@ from plcstack.sim import advice, sweep
 from plcstack.sim.advice_rules import CHARGERS_PER_MODULE, RuleContext, candidates
 from plcstack.sim.engine import simulate
 from plcstack.sim.generate import generate_site_dict
-from plcstack.sim.site import load_site, site_from_dict
+from plcstack.sim.site import charging_at, load_site, site_from_dict
 from plcstack.sim.summary import node_summaries
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
@@ -43,6 +43,14 @@ def test_worst_hour_and_problems() -> None:
     assert advice.worst_hour_start([0, 3, 9, 1], 4, 1) == 2 * 3600.0
     assert advice.worst_hour_start([0, 0, 0], 3, 1) == 0.0
     assert advice.worst_hour_start([5, 0, 1, 9], 3, 2) == 0.0  # hour 3 lies beyond the 3 simulated hours
+    demo = load_site(SITES / "demo.toml")
+    peak = advice.peak_charging_start(demo, 24, 1)
+    assert sum(charging_at(demo, peak + 1800)) == max(sum(charging_at(demo, t * 900.0)) for t in range(96))
+    trouble = [0.0] * 24
+    trouble[int(peak // 3600) + 1] = 5.0  # the worst hour overlaps the charging peak: one window
+    (window,) = advice.screen_windows(demo, trouble, 24, 1)
+    assert window[0] == peak and window[1] == pytest.approx(1 + (int(peak // 3600) + 1 - peak / 3600))
+    assert len(advice.screen_windows(demo, [9.0] + [0.0] * 23, 24, 1)) == 2
     assert not advice.has_problems(_m(0), 24)
     assert advice.has_problems(_m(0, worst=20.0), 24) and advice.has_problems(_m(0, routes=1), 24)
 
