@@ -211,7 +211,8 @@ def bridge_rules(ctx: RuleContext) -> list[Candidate]:
 def _run_facts(ctx: RuleContext, cable: str, chargers: list[Node]) -> str:
     length = ctx.site.cable(cable).length_m
     lo, hi = min(n.at_m for n in chargers), max(n.at_m for n in chargers)
-    return f"{cable} is {length:g} m with {len(chargers)} chargers at {lo:g}-{hi:g} m"
+    grid = " on an IT grid, which needs shorter runs than TN (Zaptec)" if ctx.site.params.grid == "IT" else ""
+    return f"{cable} is {length:g} m with {len(chargers)} chargers at {lo:g}-{hi:g} m{grid}"
 
 
 def module_rules(ctx: RuleContext) -> list[Candidate]:
