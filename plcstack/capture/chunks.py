@@ -15,6 +15,7 @@ iterating :class:`~plcstack.capture.CaptureDecoder`, at the speed of the file.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import time
@@ -28,19 +29,14 @@ from plcstack.codec.batch import ERROR, OK, OTHER, BatchDecoder, DecodedChunk, H
 from plcstack.codec.columnar import byte_windows
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.fragment import PushResult, Reassembler
-from plcstack.codec.frame import Frame
+from plcstack.codec.frame import Frame, Header
 from plcstack.codec.hp10 import HP10Frame, decode_hp10
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0
-from plcstack.pcapio import (
-    _PCAP_MAGIC_NS,
-    _PCAP_MAGIC_US,
-    LINKTYPE_ETHERNET,
-    MAX_RECORD_SIZE,
-    CaptureFormatError,
-    open_capture,
-)
+from plcstack.pcapio import LINKTYPE_ETHERNET, MAX_RECORD_SIZE, CaptureFormatError, PcapWriter, open_capture
 
 I64 = np.int64
+#: Reassembler answers that make a frame a fragment (not a message of its own), as the capture decoder has them.
+FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
 CHUNK_BYTES = 16 << 20  # large enough that per-layout work is spread over ~80,000 frames
 Source = str | os.PathLike[str] | BinaryIO
 Progress = Callable[[int, int | None], None]  # (bytes read, total bytes or None)
@@ -72,20 +68,28 @@ def read_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[R
     if isinstance(source, (str, bytes, os.PathLike)):
         with open(source, "rb") as fh:
             head = fh.read(24)
-        if len(head) == 24:
-            magic, _vmaj, _vmin, _zone, _sig, _snap, network = struct.unpack("<IHHiIII", head)
-            if magic in (_PCAP_MAGIC_US, _PCAP_MAGIC_NS) and network == LINKTYPE_ETHERNET:
-                yield from _scan_pcap(source, magic == _PCAP_MAGIC_NS, chunk_bytes)
-                return
+        if len(head) == 24 and head[:4] in _FAST_MAGIC and struct.unpack_from("<I", head, 20)[0] == LINKTYPE_ETHERNET:
+            yield from _scan_pcap(source, _FAST_MAGIC[head[:4]], chunk_bytes)
+            return
     yield from _generic_chunks(source, chunk_bytes)
 
 
+def _pcap_header(nano: bool) -> bytes:
+    """The 24-byte header pcapio writes: classic little-endian Ethernet pcap, micro- or nanoseconds."""
+    out = io.BytesIO()
+    PcapWriter(out, nano=nano).close()
+    return out.getvalue()[:24]
+
+
+# the files the fast scanner reads: magic (4 bytes) of each resolution; link type must be plain Ethernet
+_FAST_MAGIC = {_pcap_header(False)[:4]: False, _pcap_header(True)[:4]: True}
 _REC = np.dtype([("sec", "<u4"), ("frac", "<u4"), ("incl", "<u4"), ("orig", "<u4")])
 
 
 def _scan_pcap(path: str | os.PathLike[str], nanosecond: bool, chunk_bytes: int) -> Iterator[RecordChunk]:
     """Classic little-endian Ethernet pcap: collect record offsets, read the headers column-wise."""
     u32 = struct.Struct("<I").unpack_from
+    length_at = struct.Struct("<8xI").unpack_from  # captured length, at byte 8 of a record header
     size = os.path.getsize(path)
     scale = 1 if nanosecond else 1000
     with open(path, "rb", buffering=0) as fh:
@@ -99,13 +103,16 @@ def _scan_pcap(path: str | os.PathLike[str], nanosecond: bool, chunk_bytes: int)
             done += len(data)
             buf = tail + data if tail else data
             end = len(buf)
-            lim = end - 16
             starts: list[int] = []
             app = starts.append
             pos = 0
-            while pos <= lim:  # hot loop: one unpack per record
-                app(pos)
-                pos += 16 + u32(buf, pos + 8)[0]
+            try:
+                while True:  # hot loop: one unpack per record, no bounds test (struct stops at the end)
+                    incl, = length_at(buf, pos)
+                    app(pos)
+                    pos += 16 + incl
+            except struct.error:
+                pass
             if pos > end:  # the last record continues in the next read
                 pos = starts.pop()
             if starts:
@@ -146,17 +153,17 @@ def _generic_chunks(source: Source, chunk_bytes: int) -> Iterator[RecordChunk]:
     with open_capture(source, chunk_size=chunk_bytes) as reader:
         cur: bytes | None = None
         index: list[int] = []
-        ts: list[float] = []
+        ts: list[int] = []
         offs: list[int] = []
         lens: list[int] = []
         packets = 0
 
         def flush() -> RecordChunk:
-            t = np.round(np.array(ts, dtype=np.float64) * 1e9).astype(I64)
-            return RecordChunk(cur or b"", np.array(index, dtype=I64), t, np.array(offs, dtype=I64),
-                               np.array(lens, dtype=I64), packets, reader.bytes_read, reader.size)
+            return RecordChunk(cur or b"", np.array(index, dtype=I64), np.array(ts, dtype=I64),
+                               np.array(offs, dtype=I64), np.array(lens, dtype=I64), packets, reader.bytes_read,
+                               reader.size)
 
-        for i, t, buf, off, length, linktype in reader:
+        for i, t, buf, off, length, linktype in _records(reader):
             if buf is not cur:
                 if cur is not None:
                     yield flush()
@@ -172,6 +179,20 @@ def _generic_chunks(source: Source, chunk_bytes: int) -> Iterator[RecordChunk]:
             yield flush()
 
 
+def _records(reader: Any) -> Iterator[tuple[int, int, bytes, int, int, int]]:
+    """(number, time_ns, buf, offset, length without FCS, linktype) of every record."""
+    packets = getattr(reader, "packets", None)
+    if packets is None:  # a reader without exact timestamps
+        for i, t, buf, off, length, linktype in reader:
+            yield i, round(t * 1e9), buf, off, length, linktype
+        return
+    for rec in packets():
+        length = rec.length
+        if rec.fcs_len and rec.orig_len == length:  # a whole frame with its FCS: the FCS is not MME data
+            length -= rec.fcs_len
+        yield rec.number, rec.time_ns, rec.buf, rec.offset, length, rec.linktype
+
+
 # ----------------------------------------------------------------------------- decoding
 
 
@@ -183,8 +204,9 @@ class ChunkResult:
     decoded: DecodedChunk
     homeplug: np.ndarray  # rows that are HomePlug frames (AV or 1.0), ascending
     hp10: dict[int, HP10Frame | DecodeError] = field(default_factory=dict)
-    fragments: dict[int, str] = field(default_factory=dict)  # row -> "spec order" / "open-plc-utils order"
+    fragments: dict[int, str] = field(default_factory=dict)  # row -> the reassembler's answer (PushResult value)
     reassembled: dict[int, Frame] = field(default_factory=dict)  # row completing a message -> message
+    incomplete: list[Any] = field(default_factory=list)  # reassemblies given up (codec Incomplete reports)
 
     @property
     def headers(self) -> HeaderColumns:
@@ -218,7 +240,7 @@ class ChunkDecoder:
             try:
                 result.hp10[row] = decode_hp10(buf[off:off + int(chunk.length[row])])
             except DecodeError as exc:
-                result.hp10[row] = exc
+                result.hp10[row] = exc.with_traceback(None)
         if self.reassembler is not None:
             for row in sorted(h.single):
                 if av[row]:
@@ -226,20 +248,30 @@ class ChunkDecoder:
         return result
 
     def _fragment(self, result: ChunkResult, row: int) -> None:
-        """Offer a frame with a non-zero FMI to the reassembler, as the per-frame capture decoder does."""
-        chunk = result.records
+        """Offer a frame whose header has a non-zero FMI to the reassembler, as the capture decoder does."""
+        chunk, header = result.records, result.headers.single.get(row)
         assert self.reassembler is not None
-        off, length = int(chunk.offset[row]), int(chunk.length[row])
-        data = chunk.buf[off:off + length]
-        p = 12 + (4 if data[12:14] == b"\x81\x00" and length >= 18 else 0)
-        if not (data[p + 2] and length >= p + 7 and (data[p + 5] | data[p + 6])):
+        if not isinstance(header, Header) or not header.mmv or not header.fmi:
             return
-        push, whole = self.reassembler.push(data, int(chunk.time_ns[row]) / 1e9)
-        if push in (PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED):
-            a, b = data[p + 5], data[p + 6]
-            result.fragments[row] = "spec order" if a >> 4 else "open-plc-utils order" if b >> 4 else "unfragmented"
-            if push is PushResult.COMPLETE and whole is not None:
+        off, length = int(chunk.offset[row]), int(chunk.length[row])
+        push, whole = self.reassembler.push(chunk.buf[off:off + length], int(chunk.time_ns[row]) / 1e9,
+                                            index=int(chunk.index[row]))
+        result.incomplete += self.reassembler.pop_incomplete()
+        if push in FRAGMENT_RESULTS:
+            result.fragments[row] = push.value
+            if whole is not None:
                 result.reassembled[row] = whole
+
+    def finish(self) -> list[Any]:
+        """End of the capture: reassemblies still waiting are incomplete."""
+        if self.reassembler is None:
+            return []
+        self.reassembler.finish()
+        return self.reassembler.pop_incomplete()
+
+
+_NONE = np.zeros(0, dtype=I64)
+_EMPTY = RecordChunk(b"", _NONE, _NONE, _NONE, _NONE, 0, 0, None)
 
 
 def iter_decoded_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES, headers_only: bool = False,
@@ -254,6 +286,10 @@ def iter_decoded_chunks(source: Source, *, chunk_bytes: int = CHUNK_BYTES, heade
         if timings is not None:
             timings.read += time.perf_counter() - t
         if chunk is None:
+            last = decoder.finish()
+            if last:  # reported by a last, empty result
+                yield ChunkResult(_EMPTY, DecodedChunk(decoder.batch.headers(b"", _NONE, _NONE), [], [], {}),
+                                  _NONE, incomplete=last)
             return
         yield decoder.decode(chunk)
         if progress is not None:
@@ -311,6 +347,10 @@ def add_stats(stats: Any, result: ChunkResult) -> None:
         elif isinstance(one, Frame) and one.truncated and key != "(fragment)":
             stats.truncated += 1
     stats.reassembled += len(result.reassembled)
+    if result.incomplete and hasattr(stats, "incomplete"):
+        stats.incomplete += len(result.incomplete)
+        room = 1000 - len(stats.incomplete_details)
+        stats.incomplete_details += [rep.to_json() for rep in result.incomplete[:max(room, 0)]]
 
 
 def batch_stats(source: Source, *, chunk_bytes: int = CHUNK_BYTES, progress: Progress | None = None,
@@ -333,24 +373,27 @@ class HeaderTable:
     index: np.ndarray  # 1-based frame number in the file
     time_ns: np.ndarray
     length: np.ndarray
-    vlan: np.ndarray  # -1: untagged
+    vlan: np.ndarray  # TCI of the outermost tag, -1: untagged
     mmv: np.ndarray
     mmtype: np.ndarray
     fmi: np.ndarray  # -1 for MMV 0 and errors
     oui: np.ndarray  # 24-bit int, -1 when absent
-    error: list[DecodeError | None]
+    errors: dict[int, DecodeError]  # table row -> what decode_header rejected
     other_frames: int  # records that are not HomePlug AV
 
     def __len__(self) -> int:
         return int(self.index.size)
+
+    def error_of(self, row: int) -> DecodeError | None:
+        return self.errors.get(row)
 
 
 def read_headers(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> HeaderTable:
     """Decode the Ethernet + MME header of every HomePlug AV frame of a capture (no MMENTRY work)."""
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("index", "time_ns", "length", "vlan", "mmv", "mmtype",
                                                           "fmi", "oui")}
-    errors: list[DecodeError | None] = []
-    other = 0
+    errors: dict[int, DecodeError] = {}
+    other = rows = 0
     decoder = BatchDecoder()
     for chunk in read_chunks(source, chunk_bytes=chunk_bytes):
         h = decoder.headers(chunk.buf, chunk.offset, chunk.length)
@@ -359,8 +402,11 @@ def read_headers(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> HeaderTab
         for name, col in (("index", chunk.index), ("time_ns", chunk.time_ns), ("length", chunk.length),
                           ("vlan", h.vlan), ("mmv", h.mmv), ("mmtype", h.mmtype), ("fmi", h.fmi), ("oui", h.oui)):
             cols[name].append(col[keep])
-        errors += [h.error_of(row) for row in keep.tolist()] if (h.status[keep] == ERROR).any() else \
-            [None] * keep.size
+        for k in np.flatnonzero(h.status[keep] == ERROR).tolist():
+            err = h.error_of(int(keep[k]))
+            if err is not None:
+                errors[rows + k] = err
+        rows += keep.size
 
     def cat(k: str) -> np.ndarray:
         return np.concatenate(cols[k]) if cols[k] else np.zeros(0, dtype=I64)

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plcstack.capture.chunks import CHUNK_BYTES, Progress, Source, add_stats, iter_decoded_chunks
-from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, require_pyarrow
+from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, require_pyarrow, strings
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 FLUSH_ROWS = 1 << 16  # small tables are buffered into row groups of at least this many rows ...
 FLUSH_BYTES = 16 << 20  # ... or this many bytes
+PENDING_BYTES = 48 << 20  # all buffered tables together: above this the largest are written out
+COMPRESSION = "snappy"
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ExportSummary:
     frames: int = 0
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
     stats: Any = None  # CaptureStats of the same run
+    error: Exception | None = None  # the capture was cut or corrupt here: everything before it is written
     timings: ExportTimings = field(default_factory=ExportTimings)
     elapsed_s: float = 0.0
 
@@ -88,7 +91,7 @@ class _Sink:
             if self.writer is None:
                 plain = [f.name for f in self.schema if not _binary_like(f.type)]
                 # dictionaries and statistics only where they pay: not on byte strings
-                self.writer = pq.ParquetWriter(self.path, self.schema, use_dictionary=[
+                self.writer = pq.ParquetWriter(self.path, self.schema, compression=COMPRESSION, use_dictionary=[
                     f.name for f in self.schema if require_pyarrow().types.is_dictionary(f.type)],
                     write_statistics=plain)
             self.writer.write_table(table)
@@ -152,7 +155,7 @@ def csv_ready(table: pa.Table) -> pa.Table:
         elif pa.types.is_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_large_binary(t):
             arr = _hex(arr)
         elif pa.types.is_list(t) or pa.types.is_struct(t):
-            arr = pa.array([None if v is None else json.dumps(_json_ready(v)) for v in arr.to_pylist()], pa.string())
+            arr = strings([None if v is None else json.dumps(_json_ready(v)) for v in arr.to_pylist()])
         cols.append(arr)
         fields.append(pa.field(f.name, arr.type))
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
@@ -172,6 +175,8 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out, fmt)
     sinks: dict[str, _Sink] = {}
+    from plcstack.pcapio import CaptureFormatError
+
     try:
         for tables in _chunk_tables(source, summary, chunk_bytes, progress):
             t = time.perf_counter()
@@ -180,7 +185,15 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
                 if sink is None:
                     sink = sinks[name] = _Sink(out / _file_name(name, fmt), fmt, table.schema)
                 sink.add(table)
+            pending = sum(s.bytes for s in sinks.values())
+            for sink in sorted(sinks.values(), key=lambda s: -s.bytes):
+                if pending <= PENDING_BYTES // 2:
+                    break
+                pending -= sink.bytes
+                sink.flush()
             summary.timings.write += time.perf_counter() - t
+    except CaptureFormatError as exc:  # a cut or corrupt capture: keep the tables of everything before it
+        summary.error = exc
     finally:
         t = time.perf_counter()
         for sink in sinks.values():
@@ -195,6 +208,8 @@ def _chunk_tables(source: Source, summary: ExportSummary, chunk_bytes: int,
     from plcstack.capture import CaptureStats
 
     summary.stats = CaptureStats()
+    if hasattr(summary.stats, "files"):
+        summary.stats.files = 1
     summary.elapsed_s = time.perf_counter()
     timings = summary.timings
     results = iter_decoded_chunks(source, chunk_bytes=chunk_bytes, progress=progress, timings=timings)
@@ -246,6 +261,20 @@ def _progress_bar(size: int | None, enabled: bool) -> tuple[Any, Progress | None
     return bar, lambda done, total: bar.update(task, completed=done)
 
 
+def _print_stats(stats: dict[str, Any]) -> None:
+    """The ``--stats`` text of the per-frame path (its printer, whichever signature it has)."""
+    import inspect
+
+    from plcstack.cli import decode
+
+    printer: Any = decode._print_stats
+
+    if "out" in inspect.signature(printer).parameters:
+        printer(stats, verify=False, out=sys.stdout)
+    else:
+        printer(stats, verify=False)
+
+
 def _source_and_size(capture: str) -> tuple[Source, int | None]:
     if capture == "-":
         return sys.stdin.buffer, None
@@ -254,7 +283,6 @@ def _source_and_size(capture: str) -> tuple[Source, int | None]:
 
 def run_cli(args: Any) -> int:
     """``plcstack decode`` with ``--parquet DIR``, ``--csv DIR`` or ``--stats`` (batch path)."""
-    from plcstack.capture.chunks import batch_stats
     from plcstack.pcapio import CaptureFormatError
 
     bar = None
@@ -267,13 +295,15 @@ def run_cli(args: Any) -> int:
         source, size = _source_and_size(args.capture)
         bar, progress = _progress_bar(size, not getattr(args, "no_progress", False))
         fmt, out_dir = ("parquet", args.parquet) if getattr(args, "parquet", None) else ("csv", getattr(args, "csv", None))
+        cut: Exception | None = None
         if out_dir:
             summary = export(source, out_dir, fmt, progress=progress)
-            stats = summary.stats
+            stats, cut = summary.stats, summary.error
             done = (f"# wrote {summary.frames} HomePlug frames and {len(summary.rows) - 1} message tables to "
                     f"{out_dir}/ ({fmt})")
         else:
-            stats, done = batch_stats(source, progress=progress), ""
+            stats, cut = _stats_until_error(source, progress)
+            done = ""
     except MissingExtra as exc:
         print(f"plcstack decode: {exc}", file=sys.stderr)
         return 2
@@ -284,12 +314,31 @@ def run_cli(args: Any) -> int:
         if bar is not None:
             bar.stop()
     if args.stats:
-        from plcstack.cli.decode import _print_stats
-
         if args.json:
             print(json.dumps({"summary": stats.as_dict()}))
         else:
-            _print_stats(stats.as_dict(), verify=False)
+            _print_stats(stats.as_dict())
     if done:
         print(done, file=sys.stderr)
+    if cut is not None:  # everything before the cut was decoded and summarised
+        print(f"plcstack decode: {args.capture}: {cut}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _stats_until_error(source: Source, progress: Progress | None) -> tuple[Any, Exception | None]:
+    """:func:`~plcstack.capture.chunks.batch_stats`, keeping the counts made before a cut or corrupt record;
+    returns (stats, the format error or None)."""
+    from plcstack.capture import CaptureStats
+    from plcstack.pcapio import CaptureFormatError
+
+    stats = CaptureStats(files=1)
+    start = time.perf_counter()
+    cut: Exception | None = None
+    try:
+        for result in iter_decoded_chunks(source, progress=progress):
+            add_stats(stats, result)
+    except CaptureFormatError as exc:
+        cut = exc
+    stats.elapsed_s = time.perf_counter() - start
+    return stats, cut

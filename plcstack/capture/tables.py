@@ -125,11 +125,41 @@ def frames_schema() -> pa.Schema:
 # ----------------------------------------------------------------------------- columns -> arrow
 
 
+# Arrays are built from buffers: ``pa.array`` imports pandas on its first call (half a second).
+
+
 def _bitmap(valid: np.ndarray | None) -> tuple[Any, int]:
     if valid is None or valid.all():
         return None, 0
     pa = require_pyarrow()
-    return pa.array(valid).buffers()[1], int((~valid).sum())
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), int((~valid).sum())
+
+
+def ints(values: np.ndarray, typ: Any, valid: np.ndarray | None = None) -> pa.Array:
+    """A NumPy integer (or bool) column as an Arrow array of ``typ``, null where ``valid`` is False."""
+    pa = require_pyarrow()
+    if pa.types.is_boolean(typ):
+        data = pa.py_buffer(np.packbits(np.asarray(values, dtype=bool), bitorder="little"))
+    else:
+        data = pa.py_buffer(np.ascontiguousarray(values, dtype=np.dtype(typ.to_pandas_dtype()).newbyteorder("=")))
+    bitmap, nulls = _bitmap(valid)
+    return pa.Array.from_buffers(typ, len(values), [bitmap, data], nulls)
+
+
+def strings(values: Sequence[str | bytes | None], typ: Any = None) -> pa.Array:
+    """Python strings (or byte strings for a binary ``typ``) as an Arrow array, None as null."""
+    pa = require_pyarrow()
+    typ = typ or pa.string()
+    raw = [v.encode() if isinstance(v, str) else b"" if v is None else bytes(v) for v in values]
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in raw], out=offsets[1:])
+    valid = np.array([v is not None for v in values], dtype=bool)
+    bitmap, nulls = _bitmap(valid)
+    if offsets[-1] >= 1 << 31:
+        typ = pa.large_string() if typ == pa.string() else pa.large_binary()
+    else:
+        offsets = offsets.astype(np.int32)
+    return pa.Array.from_buffers(typ, len(raw), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(raw))], nulls)
 
 
 def mac_strings(data: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -153,8 +183,12 @@ def _binary(starts: np.ndarray, lengths: np.ndarray, raw: np.ndarray, valid: np.
     n, total = len(starts), int(offsets[-1])
     if total == 0:
         data: Any = b""
-    elif total > 32 * n:  # long values (tone maps, firmware blocks): Arrow copies them from views of the chunk
-        return _views(starts, lengths, raw, valid, typ or pa.binary())
+    elif total > 32 * n:  # long values (tone maps, firmware blocks)
+        widest = int(lengths.max())
+        if widest * n > 2 * total or int((starts + widest).max()) > raw.size:
+            return _views(starts, lengths, raw, valid, typ or pa.binary())  # Arrow copies from views of the chunk
+        rows = byte_windows(raw, widest)[starts].view(np.uint8).reshape(n, widest)  # one memcpy per value
+        data = rows if (lengths == widest).all() else rows[np.arange(widest)[None, :] < lengths[:, None]]
     else:  # short values: one vectorised gather of every byte
         data = raw[ragged_index(starts, lengths)]
     bitmap, nulls = _bitmap(valid)
@@ -196,8 +230,7 @@ def _text(data: np.ndarray, valid: np.ndarray | None) -> pa.Array:
     lengths = np.where(nul.any(axis=1), nul.argmax(axis=1), size).astype(np.int64)
     if data.size and data.max() >= 0x80:  # latin-1 beyond ASCII: re-encode row by row
         rows = [bytes(r[:k]).decode("latin-1") for r, k in zip(data, lengths.tolist(), strict=True)]
-        arr = pa.array(rows, pa.string())
-        return arr if valid is None else pa.compute.if_else(pa.array(valid), arr, None)
+        return strings(rows if valid is None else [r if ok else None for r, ok in zip(rows, valid, strict=True)])
     flat = np.ascontiguousarray(data).reshape(-1)
     return _binary(np.arange(n, dtype=np.int64) * size, lengths, flat, valid, pa.string())
 
@@ -206,8 +239,7 @@ def column_to_arrow(f: Field, c: Column) -> pa.Array:
     pa = require_pyarrow()
     typ = field_type(f)
     if isinstance(c, IntColumn):
-        values = np.ascontiguousarray(c.values, dtype=c.values.dtype.newbyteorder("="))
-        return pa.array(values, typ, mask=None if c.valid is None else ~c.valid)
+        return ints(c.values, typ, c.valid)
     if isinstance(c, FixedColumn):
         data = np.ascontiguousarray(c.data)
         if f.kind == MAC:
@@ -220,10 +252,10 @@ def column_to_arrow(f: Field, c: Column) -> pa.Array:
         return _binary(c.starts, c.lengths, c.buf, c.valid)
     assert f.item is not None
     counts = np.where(c.valid, c.counts, 0) if c.valid is not None else c.counts
-    offsets = pa.array(np.concatenate(([0], np.cumsum(counts))).astype(np.int32))
+    offsets = ints(np.concatenate(([0], np.cumsum(counts))), pa.int32())
     items = record_arrays(f.item, c.items)
     child = pa.StructArray.from_arrays(items, fields=list(typ.value_type))
-    mask = None if c.valid is None else pa.array(~c.valid)
+    mask = None if c.valid is None else ints(~c.valid, pa.bool_())
     return pa.ListArray.from_arrays(offsets, child, type=typ, mask=mask)
 
 
@@ -235,6 +267,7 @@ def record_arrays(record: Layout, cols: RecordColumns) -> list[pa.Array]:
 
 
 def _py(f: Field, v: Any) -> Any:
+    """A decoded value as the tables show it (what ``to_pylist`` gives back)."""
     if v is None:
         return None
     if f.kind == MAC:
@@ -247,16 +280,34 @@ def _py(f: Field, v: Any) -> Any:
     return v
 
 
+def values_to_arrow(f: Field, values: Sequence[Any]) -> pa.Array:
+    """Python values of one field (None: absent) as an Arrow array of the field's type."""
+    pa = require_pyarrow()
+    typ = field_type(f)
+    if f.kind == INT:
+        valid = np.array([v is not None for v in values], dtype=bool)
+        return ints(np.array([0 if v is None else v for v in values], dtype=np.uint64), typ, valid)
+    if f.kind == ARRAY:
+        assert f.item is not None
+        counts = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
+        items = [it for v in values if v is not None for it in v]
+        child = pa.StructArray.from_arrays([values_to_arrow(g, [it[k] for it in items])
+                                            for k, g in enumerate(f.item.fields)], fields=list(typ.value_type))
+        valid = np.array([v is not None for v in values], dtype=bool)
+        return pa.ListArray.from_arrays(ints(np.concatenate(([0], np.cumsum(counts))), pa.int32()), child, type=typ,
+                                        mask=None if valid.all() else ints(~valid, pa.bool_()))
+    if f.kind in (MAC, TEXT):
+        return strings([_py(f, v) for v in values])
+    return strings(values, typ)
+
+
 def message_rows_table(mdef: MessageDef, rows: Sequence[tuple[int, Frame]]) -> pa.Table:
     """Rows decoded one by one (truncated bodies, reassembled messages) in the layout's schema."""
     pa = require_pyarrow()
-    schema = message_schema(mdef.layout)
-    cols: list[list[Any]] = [[frame for frame, _ in rows]]
-    for k, f in enumerate(mdef.fields):
-        cols.append([_py(f, fr.message[k]) for _, fr in rows])
-    cols.append([fr.trailing for _, fr in rows])
-    cols.append([fr.truncated for _, fr in rows])
-    return pa.Table.from_arrays([pa.array(c, type=schema.field(i).type) for i, c in enumerate(cols)], schema=schema)
+    arrays = [ints(np.array([n for n, _ in rows], dtype=np.int64), pa.int64())]
+    arrays += [values_to_arrow(f, [fr.message[k] for _, fr in rows]) for k, f in enumerate(mdef.fields)]
+    arrays += [strings([fr.trailing for _, fr in rows], pa.binary()), strings([fr.truncated for _, fr in rows])]
+    return pa.Table.from_arrays(arrays, schema=message_schema(mdef.layout))
 
 
 # ----------------------------------------------------------------------------- chunk -> tables
@@ -268,7 +319,7 @@ def _dictionary(index: np.ndarray, words: list[str | None]) -> pa.Array:
     uniq = {w: i for i, w in enumerate(dict.fromkeys(w for w in words if w is not None))}
     remap = np.array([uniq[w] if w is not None else -1 for w in words] + [-1], dtype=np.int32)
     idx = remap[index]
-    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), pa.array(list(uniq), pa.string()))
+    return pa.DictionaryArray.from_arrays(ints(idx, pa.int32(), idx >= 0), strings(list(uniq)))
 
 
 def frames_table(result: ChunkResult) -> pa.Table:
@@ -310,13 +361,12 @@ def frames_table(result: ChunkResult) -> pa.Table:
     oui_idx = np.where(oui >= 0, np.searchsorted(uniq, oui), -1)
     fmi = h.fmi[rows]
     cols = [
-        pa.array(chunk.index[rows]), pa.array(chunk.time_ns[rows]), pa.array(chunk.length[rows].astype(np.int32)),
+        ints(chunk.index[rows], pa.int64()), ints(chunk.time_ns[rows], pa.int64()), ints(chunk.length[rows], pa.int32()),
         mac_strings(np.ascontiguousarray(h.src[rows])), mac_strings(np.ascontiguousarray(h.dst[rows])),
-        pa.array(vlan.astype(np.int32), mask=vlan < 0),
-        pa.array(mmv.astype(np.uint8), mask=mmv < 0), pa.array(mmtype.astype(np.uint16), mask=mmtype < 0),
+        ints(vlan, pa.int32(), vlan >= 0), ints(mmv, pa.uint8(), mmv >= 0), ints(mmtype, pa.uint16(), mmtype >= 0),
         _dictionary(name_idx, words),
-        pa.array(oui_words, pa.string()).take(pa.array(oui_idx, mask=oui_idx < 0)) if n else pa.array([], pa.string()),
-        pa.array(fmi.astype(np.uint16), mask=fmi < 0), _dictionary(err_idx, errors),
+        strings(oui_words).take(ints(oui_idx, pa.int32(), oui_idx >= 0)) if n else strings([]),
+        ints(fmi, pa.uint16(), fmi >= 0), _dictionary(err_idx, errors),
     ]
     return pa.Table.from_arrays(cols, schema=frames_schema())
 
@@ -330,14 +380,14 @@ def message_tables(result: ChunkResult) -> dict[str, pa.Table]:
     raw_rows: dict[str, list[tuple[int, bytes]]] = {}
     for block in result.decoded.blocks:
         schema = message_schema(block.mdef.layout)
-        arrays = [pa.array(chunk.index[block.rows]), *record_arrays(block.mdef.layout, block.columns),
+        arrays = [ints(chunk.index[block.rows], pa.int64()), *record_arrays(block.mdef.layout, block.columns),
                   _binary(block.trailing.starts, block.trailing.lengths, block.trailing.buf, None),
                   pa.nulls(block.rows.size, pa.string())]
         out.setdefault(table_name(block.mdef), []).append(pa.Table.from_arrays(arrays, schema=schema))
     for raw in result.decoded.raw:
         body = _binary(raw.body.starts, raw.body.lengths, raw.body.buf, None)
         out.setdefault(raw.name + ".raw", []).append(
-            pa.Table.from_arrays([pa.array(chunk.index[raw.rows]), body], schema=raw_schema()))
+            pa.Table.from_arrays([ints(chunk.index[raw.rows], pa.int64()), body], schema=raw_schema()))
     pending = [(row, one) for row, one in result.decoded.single.items()
                if isinstance(one, Frame) and row not in result.fragments]
     pending += list(result.reassembled.items())
@@ -352,7 +402,7 @@ def message_tables(result: ChunkResult) -> dict[str, pa.Table]:
         out.setdefault(name, []).append(message_rows_table(mdef, rows))
     for name, bodies in raw_rows.items():
         out.setdefault(name, []).append(pa.Table.from_arrays(
-            [pa.array([b[0] for b in bodies], pa.int64()), pa.array([b[1] for b in bodies], pa.binary())],
+            [ints(np.array([b[0] for b in bodies], dtype=np.int64), pa.int64()), strings([b[1] for b in bodies], pa.binary())],
             schema=raw_schema()))
     tables: dict[str, Any] = {}
     for name, parts in out.items():

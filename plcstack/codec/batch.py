@@ -1,5 +1,7 @@
 """Batch decoding: the frames of a capture chunk decoded together, column by column (no I/O).
 
+Design and checks: ``docs/batch.md``.
+
 The input is one buffer and the (offset, length) of every Ethernet frame in it -- what the
 capture layer reads from a file.  Nothing here opens files.
 
@@ -193,6 +195,37 @@ def _tag_code(tpid: np.ndarray) -> np.ndarray:
 
 
 # the header bytes of an untagged frame; a tagged frame's MME header is read 4 or 8 bytes further
+class _ShapeTable:
+    """The header shapes learnt so far, as sorted keys and per-shape arrays (immutable: chunks keep theirs)."""
+
+    def __init__(self, shapes: dict[int, Shape]) -> None:
+        self.by_key = shapes
+        self.keys = np.array(sorted(shapes), dtype=I64)
+        ordered = [shapes[k] for k in self.keys.tolist()]
+        self.shapes = [s for s in ordered if not s.per_frame]
+        where = iter(range(len(self.shapes)))
+        self.index = np.array([-1 if s.per_frame else next(where) for s in ordered] + [-1], dtype=I64)
+        live = self.shapes
+        self.status_of = np.array([s.status for s in live] + [OK], dtype=np.int8)
+        self.body_of = np.array([s.body for s in live] + [0], dtype=I64)
+        self.tagged_of = np.array([bool(s.tpids) for s in live] + [False], dtype=bool)
+        self.fmi_of = np.array([-1 if s.fmi is None else s.fmi for s in live] + [-1], dtype=I64)
+        self.oui_of = np.array([-1 if s.oui is None else int.from_bytes(s.oui, "big") for s in live] + [-1], dtype=I64)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``index``, known?) of every key; unknown keys point at the sentinel -1."""
+        if self.keys.size == 0:
+            return np.full(keys.shape, 0, dtype=I64), np.zeros(keys.shape, dtype=bool)
+        pos = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        hit = self.keys[pos] == keys
+        return np.where(hit, pos, self.keys.size), hit
+
+    def adding(self, learnt: dict[int, Shape], limit: int) -> _ShapeTable:
+        shapes = dict(self.by_key) if len(self.by_key) + len(learnt) <= limit else {}
+        shapes.update(learnt)
+        return _ShapeTable(shapes)
+
+
 _HEAD_DTYPE = np.dtype({
     "names": ["dst", "src", "t1", "et", "tci1", "mmv", "mmtype", "w16", "t2", "w18", "tci2", "t3"],
     "formats": [(np.uint8, (6,)), (np.uint8, (6,)), ">u2", ">u2", ">u2", "u1", "<u2", ">u4", ">u2", ">u4",
@@ -208,7 +241,7 @@ class BatchDecoder:
     """Decodes chunks of frames column-wise; remembers header shapes from chunk to chunk."""
 
     def __init__(self, max_shapes: int = 1 << 16, timings: Any = None) -> None:
-        self._shapes: dict[int, Shape] = {}
+        self._table = _ShapeTable({})
         self.max_shapes = max_shapes
         # an object with float attributes headers, grouping, decode: seconds are added to them
         self.timings = timings
@@ -254,32 +287,24 @@ class BatchDecoder:
         key = np.where(av, (1 << 62) | (kinds << 56) | (mmv << 48) | (mmtype << 32) | (oui_key << 8) | lencls,
                        (kinds << 56) | (et << 8) | lencls)
         one_by_one = ~fits | (k3 > 0) | (av & (mmv != 0) & (fmi != 0))
-        uniq, first, inverse = np.unique(np.where(one_by_one, -1, key), return_index=True, return_inverse=True)
-        shapes: list[Shape] = []
-        shape_index = np.empty(uniq.size, dtype=I64)
-        for j, (k, row) in enumerate(zip(uniq.tolist(), first.tolist(), strict=True)):
-            if k == -1:
-                shape_index[j] = -1
-                continue
-            shape = self._shapes.get(k)
-            if shape is None:
+        k = np.where(one_by_one, -1, key)  # real keys are >= 0
+        table = self._table
+        pos, hit = table.find(k)
+        miss = ~hit & ~one_by_one
+        if miss.any():  # new header shapes: ask the per-frame decoder once each
+            missed = np.flatnonzero(miss)
+            uniq, first = np.unique(k[missed], return_index=True)
+            learnt: dict[int, Shape] = {}
+            for kk, row in zip(uniq.tolist(), missed[first].tolist(), strict=True):
                 o0 = int(off[row])
                 tags = tuple(_TPIDS[int(c) - 1] for c in (k1[row], k2[row]) if c)
-                shape = self._learn(buf, o0, o0 + int(length[row]), tags, bool(av[row]))
-                if len(self._shapes) >= self.max_shapes:
-                    self._shapes.clear()
-                self._shapes[k] = shape
-            if shape.per_frame:
-                shape_index[j] = -1
-                continue
-            shape_index[j] = len(shapes)
-            shapes.append(shape)
-        sidx = shape_index[inverse.reshape(-1)]
-        status_of = np.array([s.status for s in shapes] + [OK], dtype=np.int8)
-        body_of = np.array([s.body for s in shapes] + [0], dtype=I64)
-        tagged_of = np.array([bool(s.tpids) for s in shapes] + [False], dtype=bool)
-        fmi_of = np.array([-1 if s.fmi is None else s.fmi for s in shapes] + [-1], dtype=I64)
-        oui_of = np.array([-1 if s.oui is None else int.from_bytes(s.oui, "big") for s in shapes] + [-1], dtype=I64)
+                learnt[kk] = self._learn(buf, o0, o0 + int(length[row]), tags, bool(av[row]))
+            table = self._table = table.adding(learnt, self.max_shapes)
+            pos, hit = table.find(k)
+        sidx = np.where(one_by_one, -1, table.index[pos])
+        shapes = table.shapes
+        status_of, body_of, tagged_of, fmi_of, oui_of = (table.status_of, table.body_of, table.tagged_of,
+                                                         table.fmi_of, table.oui_of)
         status = status_of[sidx]
         tci = np.stack([head["tci1"], head["tci2"]], axis=1).astype(I64)
         vlan = np.where(tagged_of[sidx], tci[:, 0], -1)
@@ -297,7 +322,7 @@ class BatchDecoder:
         try:
             hdr = decode_header(buf, off, end)
         except DecodeError as exc:
-            return Shape(OTHER if exc.field == "ethertype" or not av else ERROR, exc)
+            return Shape(OTHER if exc.field == "ethertype" or not av else ERROR, _detached(exc))
         if tuple(t.tpid for t in hdr.vlan_tags) != tags or hdr.fmi_anomaly is not None:
             return Shape(OK, per_frame=True)  # the rules saw other tags than this module: ask frame by frame
         base = dict(mmv=hdr.mmv, mmtype=hdr.mmtype, fmi=hdr.fmi, oui=hdr.oui, body=hdr.body_offset - off,
@@ -305,7 +330,7 @@ class BatchDecoder:
         try:
             frame = decode_frame(buf, off, end)
         except DecodeError as exc:
-            return Shape(OK, frame_error=exc, **base)  # type: ignore[arg-type]
+            return Shape(OK, frame_error=_detached(exc), **base)  # type: ignore[arg-type]
         msg = frame.message
         if type(msg) is RawMessage:
             return Shape(OK, name=frame.name, **base)  # type: ignore[arg-type]
@@ -322,7 +347,7 @@ class BatchDecoder:
         try:
             hdr = decode_header(cols.buf, off, end)
         except DecodeError as exc:
-            cols.single[row] = exc
+            cols.single[row] = _detached(exc)
             try:
                 et = decode_ethernet(cols.buf, off, end).ethertype
             except DecodeError:
@@ -397,11 +422,16 @@ class BatchDecoder:
         return DecodedChunk(h, blocks, raw_blocks, single)
 
 
+def _detached(exc: DecodeError) -> DecodeError:
+    """The error without its traceback: a remembered shape must not keep the chunk it was seen in alive."""
+    return exc.with_traceback(None)
+
+
 def _decode_one(buf: bytes, off: int, end: int) -> Frame | DecodeError:
     try:
         return decode_frame(buf, off, end)
     except DecodeError as exc:
-        return exc
+        return _detached(exc)
 
 
 def decode_headers(buf: bytes, offsets: np.ndarray, lengths: np.ndarray) -> HeaderColumns:

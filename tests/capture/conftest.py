@@ -40,6 +40,7 @@ def mixed_frames() -> list[bytes]:
     bad_oui[18] ^= 0x01
     frames.append(bytes(bad_oui))
     frames.append(bytes.fromhex("ffffffffffff020000000001" "0800") + bytes(46))  # IPv4
+    frames.append(bytes.fromhex("ffffffffffff020000000001" "88a8000781000005") + slac[12:])  # QinQ
     return frames
 
 

@@ -114,3 +114,12 @@ def test_read_headers_agrees_with_the_capture_decoder(mixed_capture: Path):
             assert table.oui[k] == (int.from_bytes(r.frame.oui, "big") if r.frame.oui is not None else -1)
             assert table.vlan[k] == (-1 if r.frame.vlan is None else r.frame.vlan)
     assert np.all(np.diff(table.time_ns) > 0)
+
+
+def test_read_headers_names_the_rejected_frames(mixed_capture: Path):
+    table = read_headers(mixed_capture)
+    records = [r for r in CaptureDecoder(mixed_capture, reassemble=False) if r.data[12:14] != b"\x88\x7b"]
+    rejected = {k for k, r in enumerate(records) if r.error is not None and r.frame is None}
+    header_errors = {k for k in rejected if records[k].error.field in ("mmv", "oui", "length", "fmi", "vlan")}
+    assert header_errors and header_errors <= set(table.errors)
+    assert all(table.error_of(k).field == records[k].error.field for k in table.errors)

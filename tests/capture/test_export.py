@@ -44,7 +44,7 @@ def test_parquet_files_are_written_in_row_groups(mixed_capture: Path, tmp_path: 
     monkeypatch.setattr(export, "FLUSH_ROWS", 100)
     export.export(mixed_capture, tmp_path, chunk_bytes=4000)
     meta = pq.ParquetFile(tmp_path / "frames.parquet").metadata
-    assert meta.num_row_groups > 1 and meta.num_rows == 414
+    assert meta.num_row_groups > 1 and meta.num_rows == 415
 
 
 def test_csv_export(mixed_capture: Path, tmp_path: Path):
@@ -52,7 +52,7 @@ def test_csv_export(mixed_capture: Path, tmp_path: Path):
     assert main(["decode", str(mixed_capture), "--csv", str(out), "--no-progress"]) == 0
     with open(out / "frames.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 414 and rows[0]["name"] and rows[0]["src"].count(":") == 5
+    assert len(rows) == 415 and rows[0]["name"] and rows[0]["src"].count(":") == 5
     with open(out / "VS_NW_INFO.CNF.csv", newline="") as fh:
         nw = next(csv.DictReader(fh))
     networks = json.loads(nw["networks"])
@@ -75,7 +75,7 @@ def test_stats_through_the_batch_path_equal_the_per_frame_path(mixed_capture: Pa
     assert batch == per_frame
     assert main(["decode", str(mixed_capture), "--stats"]) == 0
     text = capsys.readouterr().out
-    assert "HomePlug frames: 414" in text and "reassembled: 1" in text
+    assert "HomePlug frames: 415" in text and "reassembled: 1" in text
 
 
 def test_to_pandas(mixed_capture: Path):
@@ -83,7 +83,7 @@ def test_to_pandas(mixed_capture: Path):
     from plcstack.capture import to_pandas
 
     dfs = to_pandas(mixed_capture)
-    assert len(dfs["frames"]) == 414
+    assert len(dfs["frames"]) == 415
     assert dfs["frames"]["frame"].is_monotonic_increasing
     assert set(dfs["CM_MNBC_SOUND.IND"].columns) >= {"frame", "cnt", "run_id", "trailing"}
 
@@ -112,3 +112,24 @@ def test_bad_inputs_are_a_message_and_exit_2(tmp_path: Path, capsys, flag):
     junk.write_bytes(b"not a capture at all")
     assert main(["decode", str(junk), *flag]) == 2
     assert "not a pcap" in capsys.readouterr().err
+
+
+def test_cut_capture_is_summarised_then_named(mixed_capture: Path, tmp_path: Path, capsys):
+    from plcstack.capture import export
+
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(mixed_capture.read_bytes()[:-7])
+    assert export.run_cli(_args(cut, stats=True, json=True)) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["summary"]["homeplug_frames"] > 400 and "truncated capture" in err
+    assert export.run_cli(_args(cut, parquet=str(tmp_path / "pq"))) == 2
+    assert pq.read_table(tmp_path / "pq" / "frames.parquet").num_rows > 400
+    assert "truncated capture" in capsys.readouterr().err
+
+
+def _args(capture: Path, **kw: object) -> object:
+    import argparse
+
+    base = {"capture": str(capture), "stats": False, "json": False, "parquet": None, "csv": None, "type": None,
+            "verify": False, "no_progress": True}
+    return argparse.Namespace(**{**base, **kw})

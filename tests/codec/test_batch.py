@@ -314,3 +314,11 @@ def test_fragments_and_errors_are_decoded_one_by_one():
 def test_empty_chunk():
     chunk = decode_batch(b"", np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert list(chunk.frames()) == [] and len(chunk.headers) == 0
+
+
+def test_remembered_shapes_do_not_keep_chunks_alive():
+    frames = [b"\xff" * 12 + b"\x88\xe1\x11\x64\x60" + bytes(43), b"\xff" * 12 + b"\x88\xe1\x01\x64\x70" + bytes(43)]
+    decoder = BatchDecoder()
+    decoder.decode(*chunk_of(frames))
+    errors = [e for s in decoder._table.by_key.values() for e in (s.error, s.frame_error) if e is not None]
+    assert len(errors) == 2 and all(e.__traceback__ is None for e in errors)  # a traceback holds the chunk
