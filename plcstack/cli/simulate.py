@@ -163,10 +163,13 @@ def run_simulate(args: argparse.Namespace) -> int:
         print(f"plcstack simulate: {msg}", file=sys.stderr)
         return 2
 
+    from plcstack.sim.sweep import tune_allocator
+
     try:
         site = load_site(args.site)
     except (OSError, SiteError, KeyError) as exc:
         return fail(exc)
+    tune_allocator()
     if args.hours <= 0:
         return fail("--hours must be > 0")
     out = args.out or Path(f"sim-{site.name}")
@@ -232,6 +235,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from plcstack.sim import sweep
     from plcstack.sim.site import SiteError
 
+    sweep.tune_allocator()
     try:
         data = tomllib.loads(args.site.read_text(encoding="utf-8"))
         data.setdefault("site", {}).setdefault("name", args.site.stem)

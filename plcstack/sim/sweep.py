@@ -101,6 +101,35 @@ def share_physics(site: Site, seed: int, physics: SitePhysics) -> None:
     _remember(_physics, (key, seed), physics)
 
 
+# -- process set-up -------------------------------------------------------------------------------
+
+M_TRIM_THRESHOLD, M_TOP_PAD = -1, -2  # glibc mallopt() parameters (malloc.h)
+TRIM_THRESHOLD_BYTES = 1 << 30
+TOP_PAD_BYTES = 256 << 20
+_allocator_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Let the heap keep what the engine frees: its large NumPy temporaries otherwise make glibc
+    shrink and regrow the heap all the time, and the kernel time (page faults) that costs shows as
+    system time.  A 1 GiB trim threshold and a 256 MiB top pad cut it on depot-100 from 2.3 s to
+    0.6 s per 24 h run (mean of three, about 6.9 s user time either way) for ~45 MB more memory.
+    Per process, idempotent; does nothing where glibc's ``mallopt`` is missing."""
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        ok = bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)) and bool(libc.mallopt(M_TOP_PAD,
+                                                                                              TOP_PAD_BYTES))
+    except (OSError, AttributeError):
+        return False
+    _allocator_tuned = ok
+    return ok
+
+
 # -- jobs -----------------------------------------------------------------------------------------
 
 def parse_vary(spec: str) -> tuple[str, list[Any]]:
@@ -151,6 +180,7 @@ def run_job(job: SweepJob) -> Row:
     from .engine import Engine
     from .summary import availability, combine_metrics, key_metrics, trouble_by_hour
 
+    tune_allocator()
     site = site_from_dict(job.site_data)
     parts: list[Row] = []
     avail: dict[str, float] = {}
@@ -324,4 +354,4 @@ def aggregate(rows: list[Row], keys: list[str]) -> list[Row]:
 
 __all__ = ["ENGINE_ONLY_NODE_FIELDS", "ENGINE_ONLY_PARAMS", "DaskRunner", "PoolRunner", "Runner", "SerialRunner",
            "SweepJob", "aggregate", "build_jobs", "make_runner", "parse_vary", "physics_for", "physics_key",
-           "run_dask", "run_job", "run_local", "share_physics"]
+           "run_dask", "run_job", "run_local", "share_physics", "tune_allocator"]

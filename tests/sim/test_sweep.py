@@ -139,3 +139,11 @@ def test_aggregate_means_and_ranges() -> None:
     (agg,) = sweep.aggregate(rows, ["k"])
     assert agg["runs"] == 2 and agg["flaps_total"] == 3 and agg["flaps_total_min"] == 2
     assert agg["flaps_total_max"] == 4 and agg["worst_plc_rate_mbps"] is None
+
+
+def test_tune_allocator_on_glibc() -> None:
+    import platform
+
+    first = sweep.tune_allocator()
+    assert sweep.tune_allocator() == first
+    assert first == (platform.libc_ver()[0] == "glibc")  # elsewhere a harmless no-op
