@@ -389,6 +389,15 @@ def key_rules(ctx: RuleContext) -> list[Candidate]:
             why="no gateway shares their network key, so they have no PLC route (manual: encrypted PLC modules "
                 "need the network key)",
             apply=rekey, details={"chargers": list(names)}))
+    parts = [c for c in out if c.cid.startswith("key:") and "chargers" in c.details]
+    if len(parts) >= 2:
+        lost_all = [name for c in parts for name in c.details["chargers"]]
+        out.append(combined(
+            parts, "key-all:" + ",".join(lost_all), "set-network-keys",
+            f"Set the network key of every charger no gateway shares a key with ({len(lost_all)}: "
+            f"{', '.join(lost_all[:6])}{' and more' if len(lost_all) > 6 else ''}) to its gateway's",
+            "no gateway shares their network keys, so they have no PLC route (manual: encrypted PLC modules "
+            "need the network key)"))
     return out
 
 

@@ -215,3 +215,17 @@ def test_plan_is_the_same_on_a_dask_cluster() -> None:
             on_dask = _plan("two-bridges", 2, runner=runner)
     serial = _plan("two-bridges", 2)
     assert on_dask.advice and [a["text"] for a in on_dask.advice] == [a["text"] for a in serial.advice]
+
+
+def test_every_charger_on_its_own_key_gets_one_site_wide_rekey() -> None:
+    data = generate_site_dict(n_chargers=8, n_runs=2, run_length_m=60.0, bridges=1, module=False)
+    for i, c in enumerate(data["charger"]):
+        if not c.get("bridge"):
+            c["network_password"] = f"own-password-{i:03d}"
+    site = site_from_dict(data)
+    cands = {c.action: c for c in candidates(_context(site, hours=0.5))}
+    rekey = cands["set-network-keys"]
+    bridge = next(n for n in site.chargers if n.bridge)
+    after = rekey.apply(site)
+    assert {n.network_password for n in after.chargers} == {bridge.network_password}
+    assert len(rekey.groups) == len(site.chargers) - 1  # it excludes each per-charger alternative
