@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plcstack.capture.chunks import CHUNK_BYTES, Progress, Source, add_stats, iter_decoded_chunks
-from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, require_pyarrow, strings
+from plcstack.capture.tables import EXTRA, MissingExtra, chunk_tables, frames_schema, require_pyarrow, strings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -196,6 +196,10 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
         summary.error = exc
     finally:
         t = time.perf_counter()
+        if "frames" not in sinks:  # an empty capture still gets its (empty) frames file
+            sinks["frames"] = _Sink(out / _file_name("frames", fmt), fmt, frames_schema())
+            sinks["frames"].add(frames_schema().empty_table())
+            summary.rows.setdefault("frames", 0)
         for sink in sinks.values():
             sink.close()
         summary.timings.write += time.perf_counter() - t
@@ -233,6 +237,8 @@ def to_tables(source: Source, *, chunk_bytes: int = CHUNK_BYTES) -> dict[str, pa
     for tables in _chunk_tables(source, summary, chunk_bytes, None):
         for name, table in tables.items():
             parts.setdefault(name, []).append(table)
+    if "frames" not in parts:  # an empty capture still has its (empty) frames table
+        parts["frames"] = [frames_schema().empty_table()]
     return {name: pa.concat_tables(ts) for name, ts in parts.items()}
 
 

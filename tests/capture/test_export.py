@@ -133,3 +133,19 @@ def _args(capture: Path, **kw: object) -> object:
     base = {"capture": str(capture), "stats": False, "json": False, "parquet": None, "csv": None, "type": None,
             "verify": False, "no_progress": True}
     return argparse.Namespace(**{**base, **kw})
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_an_empty_capture_writes_an_empty_frames_file(tmp_path: Path, capsys, fmt: str):
+    from plcstack.pcapio import PcapWriter
+
+    path = tmp_path / "empty.pcap"
+    with PcapWriter(path):
+        pass
+    out = tmp_path / "out"
+    assert main(["decode", str(path), f"--{fmt}", str(out)]) == 0
+    assert "0 HomePlug frames and 0 message tables" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [f"frames.{fmt}"]
+    if fmt == "parquet":
+        table = pq.read_table(out / "frames.parquet")
+        assert table.num_rows == 0 and table.column_names[:3] == ["frame", "time_ns", "length"]

@@ -112,3 +112,9 @@ def test_table_names_and_schemas_are_distinct():
     for d in all_definitions():
         schema = message_schema(d.layout)
         assert schema.names == ["frame", *[f.name for f in d.fields], "trailing", "truncated"]
+
+
+def test_an_empty_capture_has_an_empty_frames_table(tmp_path: Path):
+    path = write_capture(tmp_path / "empty.pcap", [])
+    got = assert_tables_match(path, 16 << 20)
+    assert got["frames"].num_rows == 0
