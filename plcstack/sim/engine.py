@@ -32,7 +32,7 @@ from ..avln import rules
 from ..keys.derive import nid_from_password
 from . import flapcost, wifi
 from .fading import LinkFading
-from .formation import MME_RTT_S, AvlnFormation, StationConfig
+from .formation import AT_RISK_SIGMAS, MME_RTT_S, AvlnFormation, StationConfig
 from .physics import SitePhysics, _stable_seed
 from .site import DAY_S, Site, charging_at, charging_edges
 from .uplink import UPLINK_NONE, UPLINK_WIFI, UPLINK_WIRED, GatewayRates, UplinkPolicy, last_arrivals
@@ -129,7 +129,7 @@ class Engine:
         self.formation = AvlnFormation(configs, self.phys, self._fading, self.rng,
                                        rules.LonePolicy(self.p.lone_policy), self.p.mains_hz,
                                        self.p.fading_sigma_db, self.p.fading_tau_s, self)
-        self.gw_rates = GatewayRates(self.phys, self.gw_cols)
+        self.gw_rates = GatewayRates(self.phys, self.gw_cols, AT_RISK_SIGMAS * self.p.fading_sigma_db)
         self._gw_pairs: np.ndarray | None = None  # flat fading indices of the (node, gateway) pairs
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -261,16 +261,21 @@ class Engine:
     # -- uplink selection ---------------------------------------------------------------------------
     def _gateway_rates(self, t: float) -> np.ndarray:
         """(N, G) fading-adjusted PHY rates from every node to every gateway; 0 where unusable
-        (other AVLN, not associated yet, gateway down, below ``min_rate_mbps``)."""
+        (other AVLN, not associated yet, gateway down, below ``min_rate_mbps``).  The fading is sampled
+        only for the pairs that can win or are in use (:meth:`GatewayRates.candidates`): O(N) per call
+        however many gateways the site has."""
         gws = self.gw_cols
         if self._gw_pairs is None:
-            self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g)
-        rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs, t))
+            self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g).reshape(
+                self.n, gws.size)
         cco = self.cco_of
         valid = ((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
                  & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
-                 & self._gateways_up()[gws][None, :] & self.gw_rates.not_self & (rate >= self.p.min_rate_mbps))
-        return np.where(valid, rate, 0.0)
+                 & self._gateways_up()[gws][None, :] & self.gw_rates.not_self)
+        cur_col = np.where(self.uplink >= 0, self.gw_col_of[np.maximum(self.uplink, 0)], -1)
+        pairs = self.gw_rates.candidates(valid, cur_col)
+        rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs[pairs], t), pairs)
+        return np.where(valid & (rate >= self.p.min_rate_mbps), rate, 0.0)
 
     def _reselect(self, t: float) -> None:
         """Every charger's firmware re-decides its uplink (vectorised; switches are rare)."""
