@@ -162,6 +162,7 @@ class Engine:
         self.stats = [NodeStats(nd.name, nd.kind) for nd in self.site.nodes]
         self.timeline: list[tuple[float, int, str, str]] = []
         self.events: list[tuple[float, int, str, str]] = []
+        self.outage_from = np.zeros(n)  # the flap outage running at a node: [outage_from, outage_until)
         self.outage_until = np.zeros(n)
         self.learned = np.full(n, -1)  # the router's MAC-table entry (which gateway) for each node
         self.next_bcast = self.rng.exponential(ARP_INTERVAL_S, n)
@@ -248,7 +249,13 @@ class Engine:
         st.add_flap(kind)
         st.extra_bytes += cost.extra_bytes
         st.ghost_session_s += cost.ghost_session_s
-        self.flap_outage_s[i] += cost.outage_s
+        self._outage(i, t, t + cost.outage_s)
+
+    def _outage(self, i: int, start: float, end: float) -> None:
+        """Node ``i`` is out from ``start`` to ``end``; overlapping outages merge (counted once)."""
+        if start > self.outage_until[i]:
+            self.outage_from[i] = start
+        self.outage_until[i] = max(self.outage_until[i], end)
 
     def _wifi_usable(self) -> np.ndarray:
         """Per node: its Wi-Fi RSSI right now is above the bottom of the vendor's scale."""
@@ -342,7 +349,7 @@ class Engine:
             self.timeline.append((t, i, "l2", self.site.nodes[g].name))
             if self.gw_rates.down[i, self.gw_col_of[g]] < self.p.min_rate_mbps:
                 # the router now sends to a bridge that cannot reach us: down until we speak again
-                self.outage_until[i] = max(self.outage_until[i], self.next_bcast[i])
+                self._outage(i, t, float(self.next_bcast[i]))
 
     # -- main loop ------------------------------------------------------------------------------------
     def _change_times(self, t0: float, t1: float) -> list[float]:
@@ -417,7 +424,7 @@ class Engine:
     def _result(self, t_end: float) -> SimResult:
         for i in range(self.n):
             st = self.stats[i]
-            st.downtime_s = float(self.down_s[i] + self.flap_outage_s[i])
+            st.downtime_s = float(self.down_s[i])
             st.flap_outage_s = float(self.flap_outage_s[i])
             st.plc_time_s = float(self.plc_up_s[i])
             st.wifi_time_s = float(self.wifi_s[i])
@@ -431,7 +438,9 @@ class Engine:
             final_cco=[int(x) for x in self.cco_of], final_uplink=[int(x) for x in self.uplink])
 
     def _account(self, t: float, dt: float) -> None:
-        """Downtime: a node is up when its uplink works and no flap outage is running."""
+        """Downtime over (t - dt, t]: a node is up when its uplink works, minus the part of a running
+        flap outage that falls in the interval (an outage while the node is down anyway is not counted
+        twice, so downtime never exceeds the simulated time)."""
         u = self.uplink
         rssi_ok = self._wifi_usable()
         assoc = (self.cco_of >= 0) & (self.ready_at <= t)
@@ -441,8 +450,9 @@ class Engine:
         up = np.where(self.is_module, True,
                       np.where(self.is_bridge, rssi_ok,
                                np.where(u == UPLINK_WIFI, rssi_ok, plc_ok)))
-        up &= self.outage_until <= t
-        self.down_s += np.where(up, 0.0, dt)
+        outage = np.clip(np.minimum(self.outage_until, t) - np.maximum(self.outage_from, t - dt), 0.0, dt)
+        self.down_s += np.where(up, outage, dt)
+        self.flap_outage_s += np.where(up, outage, 0.0)
         self.plc_up_s += np.where(plc_ok, dt, 0.0)
         self.wifi_s += np.where((u == UPLINK_WIFI) & self.is_charger & ~self.is_bridge, dt, 0.0)
 

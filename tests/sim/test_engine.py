@@ -66,3 +66,39 @@ def test_av2_short_link_and_technology_mix() -> None:
     assert 400 <= rates["A"] <= 900
     assert rates["G"] == pytest.approx(9.8452, abs=1e-3)
     assert 100 <= rates["V"] <= 150.21
+
+
+def test_a_flap_outage_is_not_counted_twice_while_the_node_is_down_anyway() -> None:
+    """Downtime is time: a flap whose outage falls while the charger has no route adds nothing, and a
+    flap outage while it is up adds exactly its length."""
+    from plcstack.sim.engine import UPLINK_NONE, Engine
+
+    site = site_from_dict({"cable": [{"name": "r", "type": "Cu-10mm2", "length_m": 40}],
+                           "charger": [{"name": f"C{i}", "cable": "r", "at_m": 10 + 10 * i, "network_password": "k"}
+                                       for i in range(2)],
+                           "plc_module": [{"name": "M", "cable": "r", "at_m": 0, "network_password": "k"}]})
+    eng = Engine(site, hours=0.01)
+    eng._start(0.0)
+    assert eng.uplink[1] == site.node_index("M")
+    eng.uplink[0] = UPLINK_NONE  # node 0: no route at all
+    for k in range(10):  # ten AVLN flaps with a 30 s rejoin each, within 50 s
+        eng._charge(100.0 + 5 * k, 0, "avln", rejoin_s=30.0)
+    eng._charge(100.0, 1, "l2-path")  # node 1 (on PLC through M, up) loses one RTO
+    for k in range(1, 41):
+        eng._account(100.0 + 5 * k, 5.0)
+    assert eng.down_s[0] == pytest.approx(200.0)
+    assert eng.down_s[1] == pytest.approx(1.0)
+
+
+def test_downtime_never_exceeds_the_simulated_time() -> None:
+    """A far charger behind an AFCI on an IT run: associated, no usable route, rejoining again and again."""
+    data = {"site": {"grid": "IT"}, "cable": [{"name": "a", "type": "Cu-10mm2", "length_m": 100}],
+            "breaker": [{"cable": "a", "at_m": 50, "insertion_loss_db": 15, "kind": "AFCI"}],
+            "charger": [{"name": f"C{i}", "cable": "a", "at_m": 10 + 10 * i,
+                         "phase": ["L1-L3", "L1-L2", "L2-L3"][i % 3], "network_password": "k"} for i in range(9)],
+            "plc_module": [{"name": "M", "cable": "a", "at_m": 0, "phase": "L1-L3", "network_password": "k"}]}
+    result = simulate(site_from_dict(data), hours=24, seed=0)
+    nodes = summary(result)["nodes"]
+    assert max(s.flaps for s in result.stats) > 10
+    assert all(0.0 <= s.downtime_s <= 86400.0 for s in result.stats)
+    assert all(0.0 <= n["availability"] <= 1.0 for n in nodes)
