@@ -120,7 +120,7 @@ class Engine:
         self.site, self.p = site, site.params
         self.hours, self.seed, self.step, self.start_s = hours, seed, step_s, start_s
         self.phys = physics if physics is not None else SitePhysics(site, seed)
-        self.rng = np.random.default_rng(_stable_seed("engine", seed, site.name))
+        self.rng = np.random.default_rng(_stable_seed("engine", seed))
         self.n = len(site.nodes)
         self._init_roles()
         self._init_wifi()

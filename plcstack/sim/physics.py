@@ -66,14 +66,18 @@ def charging_emission_dbm_per_hz(freq_hz: np.ndarray, node: Node, margin_db: flo
 
 class SitePhysics:
     """All the physics of one site realisation (``seed`` draws the per-node noise offsets, the
-    site's narrowband interferers and impulse phases, and each charger's switching frequency)."""
+    site's narrowband interferers and impulse phases, and each charger's switching frequency).
+
+    The realisation depends on the seed only, not on the site's name: two variants of a site in two
+    files (a longer feeder, another cable) compared with one seed hear the same interferers, so what
+    differs between their results is what differs between the sites (common random numbers)."""
 
     def __init__(self, site: Site, seed: int = 0, channel: SiteChannel | None = None) -> None:
         self.site = site
         self.n = len(site.nodes)
         self.tech = [nd.technology for nd in site.nodes]
         self.is_charger = np.array([nd.kind == "charger" for nd in site.nodes])
-        rng = np.random.default_rng(_stable_seed("physics", seed, site.name))
+        rng = np.random.default_rng(_stable_seed("physics", seed))
         self._init_grid(channel)
         self._init_noise(rng)
         self._init_emissions(rng)

@@ -60,7 +60,7 @@ from typing import Any
 
 from ..avln.rules import DEFAULT_LONE_POLICY, CcoMode, LonePolicy
 from ..codec.mac import format_mac
-from .channel import ZIMMERMANN_MEASURED_A1_S_PER_M
+from .channel import CABLES, ZIMMERMANN_MEASURED_A1_S_PER_M
 from .noise import RECEIVER_FLOOR_DBM_PER_HZ
 from .noiseclass import DEFAULT_NOISE_CLASS, NOISE_CLASSES
 
@@ -349,6 +349,8 @@ def _parse_cables(data: Mapping[str, Any]) -> list[CableRun]:
         _check_keys(c, _CABLE_KEYS, where)
         if "name" not in c or "type" not in c:
             raise SiteError(f"{where}: needs 'name' and 'type'")
+        if str(c["type"]) not in CABLES:
+            raise SiteError(f"{where}: unknown cable type {c['type']!r}; known: {', '.join(sorted(CABLES))}")
         length = _number(c, "length_m", where)
         if length <= 0:
             raise SiteError(f"{where}: length_m must be > 0")

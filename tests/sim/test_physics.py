@@ -138,3 +138,16 @@ def test_noise_class_sets_the_background() -> None:
     k = int(np.argmin(np.abs(quiet.freq_hz - 10e6)))
     assert loud.base_lin[:, :, k].mean() > quiet.base_lin[:, :, k].mean()
     assert _feeder_rate(300) < SitePhysics(feeder(300, noise_class="residential"), 0).link(0, 1).rate_mbps
+
+
+def test_the_realisation_depends_on_the_seed_not_on_the_file_name() -> None:
+    """Variants of a site kept in two files and run with one seed see the same noise realisation."""
+    from plcstack.sim.site import site_from_dict
+
+    data = {"cable": [{"name": "f", "type": "Cu-10mm2", "length_m": 200}],
+            "charger": [{"name": "C", "cable": "f", "at_m": 200, "network_password": "k"}],
+            "plc_module": [{"name": "M", "cable": "f", "at_m": 0, "network_password": "k"}]}
+    a, b = (SitePhysics(site_from_dict(data, name=n), 0) for n in ("depot-north", "depot-south"))
+    assert np.array_equal(a.base_lin, b.base_lin)
+    assert a.link(0, 1) == b.link(0, 1)
+    assert not np.array_equal(a.base_lin, SitePhysics(site_from_dict(data, name="depot-north"), 1).base_lin)
