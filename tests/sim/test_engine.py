@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sim_sites import SITES
 from test_formation import small_site
@@ -102,3 +103,71 @@ def test_downtime_never_exceeds_the_simulated_time() -> None:
     assert max(s.flaps for s in result.stats) > 10
     assert all(0.0 <= s.downtime_s <= 86400.0 for s in result.stats)
     assert all(0.0 <= n["availability"] <= 1.0 for n in nodes)
+
+
+# -- properties on random small sites (hypothesis) ---------------------------------------------------
+
+import math  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sim_sites import PROPERTY, random_site_dict  # noqa: E402
+
+NODE_KEYS = {"name", "kind", "mac", "cable", "at_m", "phase", "technology", "bridge", "wifi_rssi_dbm", "avln", "cco",
+             "gateway", "phy_rate_mbps", "goodput_tcp_mbps", "avlns_in_range", "flaps", "flap_kinds", "l2_flaps",
+             "downtime_s", "availability", "extra_bytes", "extra_of_daily_budget", "broker_ghost_session_s",
+             "time_by_gateway_s", "time_by_avln_s"}
+
+
+def _numbers(obj: object):  # type: ignore[no-untyped-def]
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, int | float) and not isinstance(obj, bool):
+        yield obj
+
+
+@st.composite
+def bridged_sites(draw):  # type: ignore[no-untyped-def]
+    data = random_site_dict(draw)
+    if draw(st.booleans()):  # sometimes one charger bridges its Wi-Fi as well as the wired module
+        data["charger"][0]["bridge"] = True
+    return data
+
+
+@PROPERTY
+@given(bridged_sites(), st.integers(0, 5))
+def test_summary_is_complete_finite_and_deterministic(data: dict, seed: int) -> None:
+    hours = 0.5
+    site = site_from_dict(data)
+    first = summary(simulate(site, hours=hours, seed=seed, clock=None))
+    again = summary(simulate(site, hours=hours, seed=seed, clock=None))
+    assert first == again  # deterministic for a seed
+    assert {"flaps_total", "downtime_s_total", "metrics", "nodes", "avlns", "bridging_loops", "events"} <= set(first)
+    for node in first["nodes"]:
+        assert NODE_KEYS <= set(node)
+        assert 0.0 <= node["availability"] <= 1.0 and 0.0 <= node["downtime_s"] <= hours * 3600 + 1e-6
+        assert node["phy_rate_mbps"] is None or 0.0 <= node["phy_rate_mbps"] <= 150.3
+        assert node["flaps"] >= 0 and node["l2_flaps"] >= 0
+    assert all(math.isfinite(x) and x >= 0 for x in _numbers({k: v for k, v in first.items()
+                                                              if k not in ("nodes", "events")}))
+    assert all(math.isfinite(x) for x in _numbers(first["nodes"]) if isinstance(x, float))
+    gateways = sum(1 for c in data["charger"] if c.get("bridge")) + 1
+    if gateways < 2:  # a PLC module wired and no bridge: no bridging loop, no L2 flaps
+        assert first["bridging_loops"] == [] and all(n["l2_flaps"] == 0 for n in first["nodes"])
+
+
+def test_seeds_change_the_fading_not_the_means() -> None:
+    """Different seeds: different fading (and so different event times), similar mean rates."""
+    site = load_site(SITES / "module-middle.toml")
+    runs = [simulate(site, hours=6, seed=s, clock=None) for s in range(4)]
+    rates = np.array([[s.mean_rate_mbps for s in r.stats if s.mean_rate_mbps is not None] for r in runs])
+    from plcstack.sim.engine import Engine
+
+    assert len({float(r.physics.base_lin.sum()) for r in runs}) == 4  # a noise realisation per seed
+    fading = [Engine(site, hours=1, seed=s).fading.value_db for s in range(4)]
+    assert all(not np.allclose(fading[0], f) for f in fading[1:])
+    assert (rates.std(axis=0) <= 0.25 * rates.mean(axis=0) + 1.0).all()

@@ -151,3 +151,77 @@ def test_the_realisation_depends_on_the_seed_not_on_the_file_name() -> None:
     assert np.array_equal(a.base_lin, b.base_lin)
     assert a.link(0, 1) == b.link(0, 1)
     assert not np.array_equal(a.base_lin, SitePhysics(site_from_dict(data, name="depot-north"), 1).base_lin)
+
+
+# -- properties on random small sites (hypothesis) ---------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sim_sites import PROPERTY, random_site_dict  # noqa: E402
+
+from plcstack.sim.site import site_from_dict  # noqa: E402
+
+
+@st.composite
+def sites(draw):  # type: ignore[no-untyped-def]
+    return random_site_dict(draw)
+
+
+def _rates(site_data: dict, seed: int = 0, charging: np.ndarray | None = None) -> np.ndarray:
+    phys = SitePhysics(site_from_dict(site_data), seed)
+    if charging is not None:
+        phys.set_charging(charging)
+    return phys.rate_matrix()
+
+
+@PROPERTY
+@given(sites(), st.integers(0, 3))
+def test_rates_are_finite_and_within_the_phy_maximum(data: dict, seed: int) -> None:
+    phys = SitePhysics(site_from_dict(data), seed)
+    rates = phys.rate_matrix()
+    margins = phys.margin_matrix()
+    off = ~np.eye(phys.n, dtype=bool)
+    assert np.isfinite(rates).all() and (rates >= 0).all()
+    assert rates.max() <= phys.max_rate_mbps("AV") + 1e-9
+    assert np.isfinite(margins[off]).all() and np.isfinite(phys.base_lin).all() and (phys.base_lin > 0).all()
+
+
+@PROPERTY
+@given(sites(), st.data())
+def test_a_charging_vehicle_never_improves_a_link(data: dict, pick) -> None:  # type: ignore[no-untyped-def]
+    n = len(data["charger"]) + 1
+    charging = np.array(pick.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    idle, busy = _rates(data), _rates(data, charging=charging)
+    assert (busy <= idle + 1e-9).all()
+
+
+@PROPERTY
+@given(sites())
+def test_more_noise_never_improves_a_link(data: dict) -> None:
+    """The noisy Esmailian curve, a higher receiver floor or a louder charging vehicle: never faster."""
+    import copy
+
+    def variant(**site: object) -> dict:
+        out = copy.deepcopy(data)
+        out["site"].update(site)
+        return out
+
+    quiet = _rates(variant(background="quiet"))
+    assert (_rates(variant(background="noisy")) <= quiet + 1e-9).all()
+    assert (_rates(variant(background="quiet", receiver_floor_dbm_hz=-115.0)) <= quiet + 1e-9).all()
+    all_on = np.ones(len(data["charger"]) + 1, bool)
+    polite = _rates(variant(charger_emission_margin_db=20.0), charging=all_on)
+    assert (_rates(variant(charger_emission_margin_db=5.0), charging=all_on) <= polite + 1e-9).all()
+
+
+@PROPERTY
+@given(sites(), st.integers(1, 30))
+def test_a_breaker_never_improves_a_link_while_nothing_charges(data: dict, loss_db: int) -> None:
+    import copy
+
+    before = _rates(data)
+    more = copy.deepcopy(data)
+    more.setdefault("breaker", []).append({"cable": data["cable"][0]["name"],
+                                           "at_m": data["cable"][0]["length_m"] / 2,
+                                           "insertion_loss_db": float(loss_db)})
+    assert (_rates(more) <= before + 1e-9).all()
