@@ -104,14 +104,25 @@ class SitePhysics:
         self.freq_hz = self.channel.freq_hz[work]
         self.av_sel = av_mask[work]  # within the working carriers
         self.av2_sel = av2_mask[work]
-        self.gain_db = np.ascontiguousarray(self.channel.gain_db[:, :, work])  # (N, N, Kw) float32
-        self.glin = (10.0 ** (self.gain_db / 10.0)).astype(np.float32)
+        self._work = work
+        # linear power gains (N, N, Kw) float32, one transmitter row at a time: the O(N^2 K) arrays are
+        # the memory of a site (3 of them, ~150 MB each at 200 nodes), so no float64 temporaries of that size
+        self.glin = np.empty((self.n, self.n, int(work.sum())), dtype=np.float32)
+        for i in range(self.n):
+            self.glin[i] = np.power(np.float32(10.0), self.channel.gain_db[i][:, work] / np.float32(10.0))
         # receiver-major copy on the AV carriers, so one receiver's column is contiguous (beacons)
-        self._glin_rx_av = np.ascontiguousarray(self.glin[:, :, self.av_sel].transpose(1, 0, 2))
+        self._glin_rx_av = np.empty((self.n, self.n, int(self.av_sel.sum())), dtype=np.float32)
+        for j in range(self.n):
+            self._glin_rx_av[j] = self.glin[:, j][:, self.av_sel]
         p = self.site.params
         psd = np.array([p.gp_tx_psd_dbm_hz if t == "GP" else p.tx_psd_dbm_hz for t in self.tech])
         self.ptx_node_lin = 10.0 ** (psd / 10.0)  # per transmitting node, mW/Hz
         self.ptx_lin = 10.0 ** (p.tx_psd_dbm_hz / 10.0)
+
+    @property
+    def gain_db(self) -> np.ndarray:
+        """(N, N, Kw) channel gains (dB) on the working carriers (a copy; the engine uses ``glin``)."""
+        return self.channel.gain_db[:, :, self._work]
 
     def noise_class(self) -> noiseclass.NoiseClass:
         """The site's noise class with the site file's overrides applied."""
@@ -149,8 +160,11 @@ class SitePhysics:
             self.emission[i] = stat[None, :] * (1.0 + weights[:, None] * 10.0 ** (IMPULSE_EXCESS_DB / 10.0))
         peak = self.emission.max(axis=1)  # (N, Kw): which receivers each charger reaches, noisiest slot
         floor = self.base_lin.min(axis=1)  # (N, Kw)
-        ratio = peak[:, None, :] * self.glin / floor[None, :, :]
-        self.influence = (ratio.max(axis=2) > 10.0 ** (INFLUENCE_DB / 10.0) - 1.0) & self.is_charger[:, None]
+        inv_floor = (1.0 / floor).astype(np.float32)
+        self.influence = np.zeros((self.n, self.n), bool)
+        for c in np.flatnonzero(self.is_charger):  # one row at a time (no (N, N, K) temporary)
+            ratio = (peak[c].astype(np.float32) * self.glin[c]) * inv_floor
+            self.influence[c] = ratio.max(axis=1) > 10.0 ** (INFLUENCE_DB / 10.0) - 1.0
 
     # -- charging state ----------------------------------------------------------------------------
     def set_charging(self, charging: np.ndarray) -> np.ndarray:
