@@ -62,9 +62,9 @@ def _link(phys: SitePhysics, a: int, b: int) -> float:
     return min(phys.link(a, b).rate_mbps, phys.link(b, a).rate_mbps)
 
 
-def _feeder_rate(length_m: float, grid: str = "TN", charging: bool = False) -> float:
+def _feeder_rate(length_m: float, grid: str = "TN", charging: bool = False, seed: int = 0) -> float:
     site = feeder(length_m, grid=grid)
-    phys = SitePhysics(site, 0)
+    phys = SitePhysics(site, seed)
     if charging:
         phys.set_charging(np.array([True, False]))
     return _link(phys, site.node_index("C"), site.node_index("M"))
@@ -73,7 +73,8 @@ def _feeder_rate(length_m: float, grid: str = "TN", charging: bool = False) -> f
 def test_rate_falls_with_distance_as_the_field_rules_say() -> None:
     """devolo: per hop < 50 m good, 50-100 m may work, > 100 m not recommended; Zaptec: at most ~90 m;
     ALLNET: ~200 m maximum.  Clean Cu-10mm2 feeder, module at the board, charger at the far end."""
-    rate = {d: _feeder_rate(d) for d in (30, 90, 250, 500)}
+    # the median over noise realisations: one seed is one site, the rule is about sites in general
+    rate = {d: float(np.median([_feeder_rate(d, seed=s) for s in range(5)])) for d in (30, 90, 250, 500)}
     assert rate[30] >= 100.0
     assert rate[90] >= 60.0  # usable
     assert rate[250] < 0.6 * rate[30]  # clearly degraded
