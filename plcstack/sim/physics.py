@@ -33,6 +33,7 @@ IMPULSE_EXCESS_DB = 25.0  # charger's mains-synchronous impulses above its stati
 IMPULSE_DURATION_S = 150e-6  # rectifier commutation: "us up to hundreds of us" (Cortés 2010)
 INFLUENCE_DB = 0.3  # a charger "influences" a receiver when it raises its noise by more than this
 TECH_RANK = {"GP": 0, "AV": 1, "AV2": 2}
+AV2_HIGH_BAND_HZ = 30e6  # AV2's extended band (30-86 MHz) transmits at ``av2_high_band_psd_dbm_hz``
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ class SitePhysics:
         p = self.site.params
         psd = np.array([p.gp_tx_psd_dbm_hz if t == "GP" else p.tx_psd_dbm_hz for t in self.tech])
         self.ptx_node_lin = 10.0 ** (psd / 10.0)  # per transmitting node, mW/Hz
+        # AV2 above 30 MHz transmits at the lower extended-band PSD (docs/sim-phy.md): a per-carrier factor
+        self.av2_psd_factor = np.where(self.freq_hz > AV2_HIGH_BAND_HZ,
+                                       10.0 ** ((p.av2_high_band_psd_dbm_hz - p.tx_psd_dbm_hz) / 10.0),
+                                       1.0).astype(np.float32)
         self.ptx_lin = 10.0 ** (p.tx_psd_dbm_hz / 10.0)
 
     @property
@@ -196,7 +201,8 @@ class SitePhysics:
 
     def snr_db(self, i: int, j: int) -> np.ndarray:
         """Per-slot, per-carrier SNR (dB) of the link i -> j at the current charging state, (S, Kw)."""
-        snr = 10.0 * np.log10(self.ptx_node_lin[i] * self.glin[i, j][None, :] / self._noise[j])
+        psd = self.ptx_node_lin[i] * (self.av2_psd_factor if self.tech[i] == "AV2" else 1.0)
+        snr = 10.0 * np.log10(psd * self.glin[i, j][None, :] / self._noise[j])
         return np.minimum(snr, self.site.params.snr_cap_db)
 
     def _rates(self, snr_lin: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +244,8 @@ class SitePhysics:
             sel = self.av2_sel if rank == TECH_RANK["AV2"] else self.av_sel
             inv = (1.0 / self._noise[j][:, sel]).astype(np.float32)  # (S, K)
             snr = (self.glin[rows, j][:, sel] * self.ptx_node_lin[rows, None].astype(np.float32))[:, None, :] * inv
+            if rank == TECH_RANK["AV2"]:
+                snr *= self.av2_psd_factor[sel]
             slots[techs == rank], loaded[techs == rank] = self._rates(snr, int(rank))
         return slots.mean(axis=1), slots, loaded
 
@@ -252,6 +260,8 @@ class SitePhysics:
             sel = self.av2_sel if rank == TECH_RANK["AV2"] else self.av_sel
             sig = (self.glin[i, cols][:, sel] * np.float32(self.ptx_node_lin[i]))[:, None, :]  # (R, 1, K)
             snr = (sig / self._noise[cols][:, :, sel]).astype(np.float32)
+            if rank == TECH_RANK["AV2"]:
+                snr *= self.av2_psd_factor[sel]
             slots[techs == rank], loaded[techs == rank] = self._rates(snr, int(rank))
         return slots.mean(axis=1), slots, loaded
 

@@ -167,6 +167,7 @@ class SiteParams:
     wifi_tau_s: float = 60.0  # s
     tx_psd_dbm_hz: float = -50.0  # dBm/Hz, HomePlug AV / AV2 transmit PSD, 1.8-30 MHz
     gp_tx_psd_dbm_hz: float = -75.0  # dBm/Hz, Green PHY typical (ISO 15118-3)
+    av2_high_band_psd_dbm_hz: float = -80.0  # dBm/Hz, AV2 above 30 MHz (EN 50561-3 limits ~30 dB lower)
     snr_cap_db: float = 42.0  # dB, transmitter EVM / AGC limit (40-45 dB)
     target_ber: float = 1e-3  # pre-FEC BER of the bit-loading thresholds
     av2_mimo_gain: float = 1.0  # AV2 MIMO (L-N, L-PE, N-PE) rate gain over SISO; 2.0 = ideal 2x2 bound

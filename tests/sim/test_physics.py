@@ -244,3 +244,24 @@ def test_set_up_memory_is_the_pair_arrays_not_float64_temporaries() -> None:
     tracemalloc.stop()
     pair_array = phys.glin.nbytes  # float32 (N, N, K)
     assert peak < 2.6 * pair_array  # glin + its receiver-major copy + small change
+
+
+def test_av2_transmits_its_extended_band_at_the_lower_psd() -> None:
+    """AV2's 30-86 MHz carriers go out at ``av2_high_band_psd_dbm_hz`` (-80 dBm/Hz), 30 dB below the
+    -50 dBm/Hz of 1.8-30 MHz: the EN 50561-3 limits above 30 MHz sit 25-30 dB below EN 50561-1's."""
+    from plcstack.sim.site import site_from_dict
+
+    def av2_feeder(**site: object) -> SitePhysics:
+        return SitePhysics(site_from_dict({
+            "site": site, "cable": [{"name": "f", "type": "Cu-10mm2", "length_m": 30}],
+            "charger": [{"name": "C", "cable": "f", "at_m": 30, "network_password": "k", "technology": "AV2"}],
+            "plc_module": [{"name": "M", "cable": "f", "at_m": 0, "network_password": "k", "technology": "AV2"}]}), 0)
+
+    low, flat = av2_feeder(), av2_feeder(av2_high_band_psd_dbm_hz=-50.0)
+    high = low.freq_hz > 30e6
+    uncapped = flat.snr_db(0, 1) < flat.site.params.snr_cap_db - 31.0
+    drop = flat.snr_db(0, 1) - low.snr_db(0, 1)
+    assert np.allclose(drop[:, ~high], 0.0, atol=1e-4)
+    assert np.allclose(drop[:, high & uncapped[0]], 30.0, atol=1e-3)
+    assert low.link(0, 1).rate_mbps < 0.7 * flat.link(0, 1).rate_mbps
+    assert low.link(0, 1).rate_mbps > 150.2  # still above what AV reaches
