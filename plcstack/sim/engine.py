@@ -117,6 +117,10 @@ class Engine:
 
     def __init__(self, site: Site, hours: float = 24.0, seed: int = 0, step_s: float = 1.0,
                  physics: SitePhysics | None = None, start_s: float = 0.0) -> None:
+        if not (math.isfinite(hours) and hours > 0):
+            raise ValueError(f"hours must be a positive number of simulated hours, got {hours!r}")
+        if not (math.isfinite(step_s) and 0 < step_s <= 60):
+            raise ValueError(f"step_s must be in (0, 60] s, got {step_s!r}")
         self.site, self.p = site, site.params
         self.hours, self.seed, self.step, self.start_s = hours, seed, step_s, start_s
         self.phys = physics if physics is not None else SitePhysics(site, seed)

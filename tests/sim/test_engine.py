@@ -171,3 +171,9 @@ def test_seeds_change_the_fading_not_the_means() -> None:
     fading = [Engine(site, hours=1, seed=s).fading.value_db for s in range(4)]
     assert all(not np.allclose(fading[0], f) for f in fading[1:])
     assert (rates.std(axis=0) <= 0.25 * rates.mean(axis=0) + 1.0).all()
+
+
+@pytest.mark.parametrize("hours", [0.0, -2.0, float("nan"), float("inf")])
+def test_a_run_needs_a_positive_finite_length(hours: float) -> None:
+    with pytest.raises(ValueError, match="positive number of simulated hours"):
+        simulate(load_site(SITES / "one-bridge.toml"), hours=hours)
