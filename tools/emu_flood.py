@@ -23,6 +23,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from plcstack.codec import BROADCAST_MAC, LOCAL_MAC, encode, messages  # noqa: E402
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV  # noqa: E402
+
+HPAV = ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
 
 GOOD = bytes.fromhex("020000000001")
 BAD = bytes.fromhex("02bad0000001")
@@ -63,7 +66,7 @@ def malformed_frames(rng: random.Random) -> list[bytes]:
     bad_type[15:17] = (0xC123).to_bytes(2, "little")
     out.append(bytes(bad_type))
     for n in (14, 15, 17, 60, 300):
-        out.append(LOCAL_MAC + BAD + b"\x88\xe1" + rng.randbytes(n - 14 if n > 14 else 0))
+        out.append(LOCAL_MAC + BAD + HPAV + rng.randbytes(n - 14 if n > 14 else 0))
     return out
 
 
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 data, addr = s.recvfrom(65535)
             except (BlockingIOError, InterruptedError):
                 return
-            if addr[2] == PACKET_OUTGOING or data[12:14] != b"\x88\xe1":
+            if addr[2] == PACKET_OUTGOING or data[12:14] != HPAV:
                 continue
             if data[0:6] == BAD:
                 got["to_malformed"] += 1

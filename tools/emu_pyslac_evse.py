@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run pyslac (0.8.3) as a SLAC EVSE on one interface until CM_SLAC_MATCH, then exit.
 
-pyslac has no command line; this is the small driver described in real-clients.md §5.  It sets a
+pyslac has no command line; this is a small driver (docs/emulator.md).  It sets a
 random NMK on the EVSE's local modem (CM_SET_KEY.REQ to 00:B0:52:00:00:01), starts matching as if
 the control pilot went to state B, and waits for STATE_MATCHED.  pyslac's 10 s settle time after
 CM_SET_KEY is patched to ``--settle`` seconds.

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, Protocol
 
 from plcstack.capture.displayfilter import DisplayFilter, parse_display_filter
-from plcstack.capture.fields import resolver
+from plcstack.capture.fields import check_filter_fields, resolver
 from plcstack.capture.inputs import LinkFrame, ethernet_frame, open_input
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.stats import CaptureStats
@@ -26,12 +27,13 @@ from plcstack.codec import (
     DecodeError,
     Frame,
     Header,
+    PartialHeader,
     decode_ethernet,
     decode_frame,
     decode_header,
     encode_frame,
 )
-from plcstack.codec.fragment import Incomplete, PushResult, Reassembler
+from plcstack.codec.fragment import SPEC, Incomplete, PushResult, Reassembler
 from plcstack.codec.hp10 import decode_hp10, encode_hp10
 from plcstack.codec.mac import parse_mac
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, ETHERTYPE_HOMEPLUG_AV, mmtype_name
@@ -41,6 +43,7 @@ HOMEPLUG_ETHERTYPES = frozenset({ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_HOMEPLUG_1_0})
 #: Reassembler answers that make a frame a fragment (not a message of its own).
 _FRAGMENT_RESULTS = frozenset({PushResult.FRAGMENT, PushResult.COMPLETE, PushResult.ORPHAN, PushResult.DROPPED})
 _MAX_REPORTS = 1000  # incomplete-reassembly reports kept in the stats
+_MAX_SEQUENCES = 256  # fragment sequences remembered for the type filter
 
 
 class PacketSource(Protocol):
@@ -93,6 +96,8 @@ class CaptureDecoder:
         self.dst = parse_mac(dst) if dst is not None else None
         self.display_filter = (parse_display_filter(display_filter) if isinstance(display_filter, str)
                                else display_filter)
+        if self.display_filter is not None:
+            check_filter_fields(self.display_filter)  # a misspelt field must not silently match nothing
         self.verify = verify
         self.strict = strict
         # filters that judge the header before any MMENTRY work
@@ -102,6 +107,8 @@ class CaptureDecoder:
         self.reader: PacketSource | None = None
         self.errors: list[OSError | CaptureFormatError] = []
         self.incomplete_lines: list[str] = []  # one line per incomplete reassembly, for the end of the run
+        # (src, dst, MMTYPE) of fragment sequences that passed --type, so their continuations do too
+        self._sequences: OrderedDict[tuple[bytes | None, bytes | None, int], None] = OrderedDict()
         self.time_digits = 6
         self.mismatch_details = self.stats.mismatch_details
 
@@ -194,11 +201,19 @@ class CaptureDecoder:
         rec.ethernet = eth
         if eth.ethertype == ETHERTYPE_HOMEPLUG_1_0:
             return self._hp10(rec)
+        known: Header | PartialHeader | None = None
         try:
-            rec.header = decode_header(data)
+            rec.header = known = decode_header(data)
         except DecodeError as exc:
             rec.error = exc.with_frame(index)
-        if not self._header_wanted(rec):
+            partial = exc.header
+            if exc.field == "oui" and partial is not None and self._header_wanted(rec, partial._replace(oui=None)):
+                # no OUI where the spec reading of the FMI wants one: maybe a continuation fragment in
+                # the open-plc-utils octet order, which carries none; the reassembler decides
+                self._reassemble(rec, partial, t)
+                if rec.fragment is not None:
+                    known = partial._replace(oui=None)
+        if not self._header_wanted(rec, known):
             stats.filtered += 1
             return None
         if rec.header is not None:
@@ -224,27 +239,40 @@ class CaptureDecoder:
         self._count(rec)
         return rec
 
-    def _header_wanted(self, rec: CapturedFrame) -> bool:
+    def _header_wanted(self, rec: CapturedFrame, header: Header | PartialHeader | None) -> bool:
         """``--type``, ``--src``, ``--dst`` on what the header says (before any MMENTRY work)."""
-        tf, header, eth = self.type_filter, rec.header, rec.ethernet
-        if tf is not None and (header is None or not tf.matches(header.mmtype, header.oui)):
-            return False  # a header that does not decode has no type to match
+        tf, eth = self.type_filter, rec.ethernet
         assert eth is not None
+        if tf is not None and (header is None or header.mmtype is None or not tf.matches(header.mmtype, header.oui)):
+            # a header that does not decode has no type to match; a continuation fragment (no OUI) is
+            # wanted when a fragment of its sender's sequence was
+            if header is None or header.mmtype is None or (eth.src, eth.dst, header.mmtype) not in self._sequences:
+                return False
         return (self.src is None or eth.src == self.src) and (self.dst is None or eth.dst == self.dst)
 
-    def _reassemble(self, rec: CapturedFrame, header: Header | Frame, t: int) -> None:
+    def _reassemble(self, rec: CapturedFrame, header: Header | Frame | PartialHeader, t: int) -> None:
         reasm = self.reassembler
-        if reasm is None or not header.mmv or not header.fmi:
+        if reasm is None or not header.mmv or not header.fmi or header.mmtype is None:
             return
         result, whole = reasm.push(rec.data, t / 1e9, index=rec.index)
         self._collect_incomplete(reasm.pop_incomplete())
-        if result not in _FRAGMENT_RESULTS:
+        if result not in _FRAGMENT_RESULTS or reasm.last_reading is None:
             return  # a whole message (the codec's plausibility rules), or an invalid header
         self.stats.fragments += 1
-        fmi = header.fmi
+        conv, nf, fn, fmsn = reasm.last_reading
+        if self.type_filter is not None and result is PushResult.FRAGMENT:  # its continuations pass --type too
+            key = (header.src, header.dst, header.mmtype)
+            self._sequences[key] = None
+            self._sequences.move_to_end(key)
+            if len(self._sequences) > _MAX_SEQUENCES:
+                self._sequences.popitem(last=False)
         what = {PushResult.ORPHAN: "orphan fragment", PushResult.DROPPED: "fragment over the memory bound",
                 PushResult.COMPLETE: "last fragment"}.get(result, "fragment")
-        rec.fragment = f"{what} of {mmtype_name(header.mmtype, header.oui)} (FMI {fmi:04x})"
+        # the name the sequence's first fragment gives (a continuation carries no OUI)
+        oui = header.oui if fn == 0 else None
+        order = "" if conv == SPEC else f", {conv} octet order"
+        rec.fragment = (f"{what} {fn + 1}/{nf + 1} of {mmtype_name(header.mmtype, oui)}, FMSN {fmsn} "
+                        f"(FMI {header.fmi:04x}{order})")
         rec.error = None  # a continuation fragment is not a malformed frame
         rec.frame = None
         if rec.header is None:  # the fast path decoded the frame; a fragment keeps its header

@@ -7,7 +7,7 @@ from typing import Any
 from plcstack.capture.fields import vlan_list
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.timefmt import epoch_string, seconds
-from plcstack.codec import EthernetHeader, Frame, Header, RawMessage, VlanTag
+from plcstack.codec import Frame, Header, PartialHeader, RawMessage, VlanTag
 from plcstack.codec.layout import to_jsonable
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import mmtype_name
@@ -32,15 +32,21 @@ def _vlan(tags: tuple[VlanTag, ...]) -> list[dict[str, int]] | None:
     return vlan_list(tags) or None
 
 
-def wire_mme_octets(data: bytes, eth: EthernetHeader) -> dict[str, Any]:
-    """MMV and MMTYPE as they are on the wire, for a frame whose MME header did not decode: the
-    error report keeps them (an MMV of 0x08 from a bit error is what the user must see)."""
-    p = eth.payload_offset
+def partial_header_json(known: PartialHeader, dst_known: bool = True) -> dict[str, Any]:
+    """The header keys of a frame whose header did not decode: what the codec had read before the fault
+    (``DecodeError.header``).  A bad MMV keeps its value and the MMTYPE octets after it (a bit error
+    that turns MMV into 0x08 is what the user must see); the name is given only under a valid MMV."""
     out: dict[str, Any] = {}
-    if len(data) > p:
-        out["mmv"] = data[p]
-    if len(data) >= p + 3:
-        out["mmtype"] = data[p + 1] | data[p + 2] << 8
+    if known.src is not None:
+        out["src"] = format_mac(known.src)
+    if known.dst is not None:
+        out["dst"] = format_mac(known.dst) if dst_known else None
+    if known.vlan_tags:
+        out["vlan"] = _vlan(known.vlan_tags)
+    out.update({"mmv": known.mmv, "mmtype": known.mmtype,
+                "oui": known.oui.hex() if known.oui is not None else None, "fmi": _fmi(known.fmi)})
+    if known.mmtype is not None and known.mmv in (0, 1, 2):
+        out["name"] = mmtype_name(known.mmtype, known.oui)
     return out
 
 
@@ -90,9 +96,10 @@ def record_json(rec: CapturedFrame) -> dict[str, Any]:
         out.update(blank)
         if rec.ethernet is not None:
             out["vlan"] = _vlan(rec.ethernet.vlan_tags)
-            out.update(wire_mme_octets(d, rec.ethernet))
         if rec.header is not None:
             out.update(header_json(rec.header, rec.dst_known))
+        elif rec.error is not None and rec.error.header is not None:
+            out.update(partial_header_json(rec.error.header, rec.dst_known))
         out["raw"] = bytes(d).hex()
     if rec.error is not None:
         out["error"] = str(rec.error)

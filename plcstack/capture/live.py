@@ -2,8 +2,8 @@
 
 One raw socket for every ethertype (``ETH_P_ALL``: a socket bound to one ethertype does not see
 the frames the host sends), with a classic BPF filter in the kernel that keeps only HomePlug AV
-(0x88E1) and HomePlug 1.0 (0x887B) frames, untagged or behind up to two VLAN tags, so Python
-never sees the rest of the traffic.  The kernel strips an 802.1Q tag before it delivers a frame and
+(0x88E1) and HomePlug 1.0 (0x887B) frames, untagged or behind VLAN tags (802.1Q, 802.1ad, 0x9100; up
+to :data:`MAX_TAGS` besides the one the kernel strips), so Python never sees the rest of the traffic.  The kernel strips an 802.1Q tag before it delivers a frame and
 reports it in ``PACKET_AUXDATA``; this module puts it back, as libpcap does.  Timestamps are the
 kernel's (``SO_TIMESTAMPNS``).  Needs CAP_NET_RAW (root).
 """
@@ -18,8 +18,9 @@ import struct
 import time
 from collections.abc import Iterator
 
-from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_QINQ, ETHERTYPE_VLAN
-from plcstack.pcapio import LINKTYPE_ETHERNET, PacketRecord
+from plcstack.codec.frame import VLAN_TPIDS
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
+from plcstack.pcapio import LINKTYPE_ETHERNET, PacketRecord, PcapWriter
 
 SOL_PACKET = 263  # Linux socket.h
 PACKET_AUXDATA = 8  # Linux if_packet.h
@@ -33,7 +34,9 @@ SNAPLEN = 65535
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26  # Linux asm-generic/socket.h
 HOMEPLUG_ETHERTYPES = (ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_HOMEPLUG_1_0)
-_TAG_TYPES = (ETHERTYPE_VLAN, ETHERTYPE_QINQ)
+_TAG_TYPES = tuple(sorted(VLAN_TPIDS))  # the codec's tag protocol identifiers (802.1Q, 802.1ad, 0x9100)
+#: VLAN tags the kernel filter looks through, besides the outer one the kernel strips (PACKET_AUXDATA)
+MAX_TAGS = 8
 
 # classic BPF (linux/filter.h): struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}
 _BPF_LDH_ABS = 0x28  # BPF_LD | BPF_H | BPF_ABS: A = 16-bit word at offset k
@@ -41,23 +44,23 @@ _BPF_JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K: if A == k goto +jt else goto +jf
 _BPF_RET_K = 0x06  # BPF_RET | BPF_K: accept k bytes (0: drop)
 
 
-def _filter_program(ethertypes: tuple[int, ...]) -> bytes:
-    """BPF accepting ``ethertypes`` at offset 12, or behind one or two VLAN tags (16, 20)."""
-    ins: list[tuple[int, int, int, int]] = []
-    # layout per level: ldh [off]; jeq et_i ... ; jeq tag_j (goto next level); then drop
-    levels = (12, 16, 20)
-    blocks: list[list[tuple[str, int]]] = []
-    for depth, _ in enumerate(levels):
-        ops = [("ld", levels[depth])] + [("acc", et) for et in ethertypes]
-        if depth + 1 < len(levels):
-            ops += [("tag", t) for t in _TAG_TYPES]
-        blocks.append(ops)
+def _filter_program(ethertypes: tuple[int, ...], max_tags: int = MAX_TAGS) -> bytes:
+    """BPF accepting ``ethertypes`` at offset 12 or behind up to ``max_tags`` VLAN tags (0x8100, 0x88A8,
+    0x9100 in any order).  Classic BPF jumps only forward, so the tag walk is unrolled, one level per tag."""
+    levels = [12 + 4 * depth for depth in range(max_tags + 1)]
+    # per level: ldh [off]; jeq et_i -> accept; jeq tag_j -> next level; else drop
+    blocks = [[("ld", off)] + [("acc", et) for et in ethertypes]
+              + ([("tag", t) for t in _TAG_TYPES] if depth < max_tags else [])
+              for depth, off in enumerate(levels)]
     starts = []
     pc = 0
     for ops in blocks:
         starts.append(pc)
         pc += len(ops)
     accept, drop = pc, pc + 1
+    if accept > 255:
+        raise ValueError(f"{max_tags} VLAN levels do not fit classic BPF's 8-bit jumps")
+    ins: list[tuple[int, int, int, int]] = []
     pc = 0
     for depth, ops in enumerate(blocks):
         for i, (op, k) in enumerate(ops):
@@ -181,3 +184,31 @@ class LiveCapture:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SavedCapture:
+    """A packet source that also writes every packet record it passes on to a pcap file (``decode -w``).
+
+    ``writer`` is a :class:`~plcstack.pcapio.PcapWriter` for Ethernet (nanosecond times keep the kernel's
+    timestamps exactly); records of other link types are passed on but not written.
+    """
+
+    def __init__(self, source: LiveCapture, writer: PcapWriter) -> None:
+        self.source = source
+        self.writer = writer
+        self.name = source.name
+        self.time_digits = source.time_digits
+
+    def packets(self) -> Iterator[PacketRecord]:
+        for pkt in self.source.packets():
+            if pkt.linktype == LINKTYPE_ETHERNET:
+                self.writer.write(pkt.buf[pkt.offset:pkt.offset + pkt.length], time_ns=pkt.time_ns,
+                                  orig_len=pkt.orig_len)
+            yield pkt
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def close(self) -> None:
+        self.source.close()
+        self.writer.close()

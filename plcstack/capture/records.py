@@ -36,7 +36,7 @@ class CapturedFrame:
     header: Header | None = None  # the Ethernet + MME header, also for fragments and most errors
     ethernet: EthernetHeader | None = None  # addresses, VLAN tags, ethertype: known for every record
     reassembled: Frame | None = None
-    fragment: str | None = None  # e.g. "2/3 of MMTYPE 0xA009, FMSN 5" for a fragment held for reassembly
+    fragment: str | None = None  # e.g. "fragment 2/3 of VS_RD_MEM.CNF, FMSN 5 (FMI 2105)" for a fragment
     hp10: HP10Frame | None = None
     orig_len: int = 0  # length on the wire (without FCS); > len(data) when the snaplen cut the frame
     rel_ns: int = 0

@@ -10,13 +10,14 @@ fields worth a place on the line; other messages show their first few informativ
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from plcstack.capture.fields import record_vlan_tags
 from plcstack.capture.records import CapturedFrame
 from plcstack.capture.timefmt import format_time
-from plcstack.codec import Frame, RawMessage
-from plcstack.codec.codes import value_name, value_note
+from plcstack.codec import Frame, RawMessage, VlanTag
+from plcstack.codec.codes import enum_items, value_note
 from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, TEXT, Field
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import mmtype_name
@@ -62,94 +63,170 @@ def _short(text: str) -> str:
 
 def format_value(f: Field, v: Any) -> str:
     """One field's value for the summary line: names of coded integers, units, MACs, hex, text."""
-    if v is None:
-        return "-"
+    return _formatter(f)(v)
+
+
+def _names(values: Any) -> dict[int, str]:
+    """Value -> member name of a field's code points (an IntEnum or a dict); built once per field."""
+    return dict(enum_items(values)) if values is not None else {}
+
+
+def _notes(values: Any) -> dict[int, str]:
+    """Value -> vendor note of a field's code points (``value_note``); built once per message type."""
+    if values is None:
+        return {}
+    return {v: note for v, _ in enum_items(values) if (note := value_note(values, v)) is not None}
+
+
+def _per_field(build: Callable[[Field], Any]) -> Callable[[Field], Any]:
+    """Cache ``build(field)`` per declared field (by identity: fields are the declarations' constants)."""
+    cache: dict[int, tuple[Field, Any]] = {}
+
+    def get(f: Field) -> Any:
+        hit = cache.get(id(f))
+        if hit is None or hit[0] is not f:
+            hit = cache[id(f)] = (f, build(f))
+        return hit[1]
+
+    return get
+
+
+@_per_field
+def _formatter(f: Field) -> Callable[[Any], str]:
+    """``format_value`` for one field, with its kind, value names and unit resolved once."""
+    if f.name == "aag":
+        return _aag
     if f.kind == INT:
-        text = str(v)
-        name = value_name(f.values, v)
-        if name is not None:
-            text += f" {name}"
-        if f.unit is not None:
-            q = v * f.scale if f.scale is not None else v
-            text += f" ({q:g} {f.unit})" if f.scale is not None else f" {f.unit}"
-        return text
+        names = _names(f.values)
+        scale, unit = f.scale, f.unit
+
+        def fmt_int(v: Any) -> str:
+            if v is None:
+                return "-"
+            text = str(v)
+            name = names.get(v)
+            if name is not None:
+                text += f" {name}"
+            if unit is not None:
+                text += f" ({v * scale:g} {unit})" if scale is not None else f" {unit}"
+            return text
+
+        return fmt_int
     if f.kind == MAC:
-        return format_mac(v)
+        return lambda v: "-" if v is None else format_mac(v)
     if f.kind == TEXT:
-        return _short(bytes(v).split(b"\0", 1)[0].decode("latin-1"))
+        return lambda v: "-" if v is None else _short(bytes(v).split(b"\0", 1)[0].decode("latin-1"))
     if f.kind == ARRAY:
-        return _array(f, v)
-    return _short(bytes(v).hex())
+        return lambda v: "-" if v is None else _array(f, v)
+    return lambda v: "-" if v is None else _short(bytes(v).hex())
 
 
 def _array(f: Field, items: list[Any]) -> str:
-    if f.name == "aag" or (f.item is None and f.kind == BYTES):
+    if f.item is None and f.kind == BYTES:
         return _short(str(len(items)))
     if f.item is None:
         return f"[{len(items)}]"
     parts = []
     for it in items[:3]:
         sub = [f"{g.name}={format_value(g, x)}" for g, x in zip(f.item.fields, it, strict=True)
-               if _informative(g, x)]
+               if _informative(g)(x)]
         parts.append("{" + " ".join(sub[:4]) + "}")
     more = f" +{len(items) - 3}" if len(items) > 3 else ""
     return f"[{len(items)}] " + " ".join(parts) + more
 
 
-def _informative(f: Field, v: Any) -> bool:
+def _never(_v: Any) -> bool:
+    return False
+
+
+@_per_field
+def _informative(f: Field) -> Callable[[Any], bool]:
+    """Whether a value of ``f`` is worth a place on the line (reserved, boilerplate, zero and empty are not)."""
     if f.name.startswith("rsvd") or f.name.startswith("reserved") or f.name in BOILERPLATE:
-        return False
-    if f.kind == INT and value_name(f.values, v) is not None:
-        return True  # a named code point says something even when it is 0 (FULL_UPDATE, SUCCESS)
-    if v is None or v == 0 or v == b"" or v == []:
-        return False
-    return not (f.kind in (BYTES, MAC) and not any(bytes(v)))
+        return _never
+    named = _names(f.values) if f.kind == INT else {}
+    blank_bytes = f.kind in (BYTES, MAC)
+
+    def informative(v: Any) -> bool:
+        if named and v in named:
+            return True  # a named code point says something even when it is 0 (FULL_UPDATE, SUCCESS)
+        if v is None or v == 0 or v == b"" or v == []:
+            return False
+        return not (blank_bytes and not any(bytes(v)))
+
+    return informative
 
 
-def _aag(values: bytes | list[int]) -> str:
+def _aag(values: bytes | list[int] | None) -> str:
+    if values is None:
+        return "-"  # a frame cut before the groups
     data = list(values)
     if not data:
         return "[]"
     return f"{len(data)} groups, {min(data)}..{max(data)} dB (mean {sum(data) / len(data):.1f})"
 
 
+_Part = tuple[int, str, Callable[[Any], str], dict[int, str]]  # index, name, formatter, vendor notes
+
+
 @functools.lru_cache(maxsize=1024)
-def _plan(name: str, cls: Any) -> tuple[tuple[Field, ...], tuple[int, ...] | None]:
-    """Fields of a message class and, when KEY_FIELDS lists it, the indices to show (mstatus first)."""
+def _plan(name: str, cls: Any) -> tuple[tuple[_Part, ...], tuple[tuple[_Part, Callable[[Any], bool]], ...] | None]:
+    """What the line shows for one message type, worked out once: the KEY_FIELDS parts (mstatus first),
+    or (when KEY_FIELDS does not list the type) every field with its informativeness test."""
     fields = tuple(definition_of(cls).layout.fields)
+    parts = tuple((i, f.name, _formatter(f), _notes(f.values) if f.kind == INT else {}) for i, f in enumerate(fields))
     wanted = KEY_FIELDS.get(name) or KEY_FIELDS.get(name.rsplit(".", 1)[0])
     if wanted is None:
-        return fields, None
+        status = [(p, _always) for p in parts if p[1] == "mstatus"]
+        rest = [(p, _informative(fields[p[0]])) for p in parts if p[1] != "mstatus"]
+        return (), tuple(status + rest)
     if "mstatus" not in wanted:
         wanted = ("mstatus", *wanted)
-    return fields, tuple(i for w in wanted for i, f in enumerate(fields) if f.name == w)
+    return tuple(p for w in wanted for p in parts if p[1] == w), None
+
+
+def _always(_v: Any) -> bool:
+    return True
 
 
 def message_details(frame: Frame) -> str:
     """``run_id=... nid=...`` for the summary line, with vendor notes on coded values at the end."""
-    msg = frame.message
-    if isinstance(msg, RawMessage):
+    return _details(frame.message, frame.name)
+
+
+def _details(msg: Any, name: str) -> str:
+    if type(msg) is RawMessage or isinstance(msg, RawMessage):
         return f"[{len(msg.body)} bytes]" if msg.body else ""
     cls: Any = type(msg)
-    fields, plan = _plan(frame.name, cls)
-    if plan is not None:
-        chosen = [(fields[i], msg[i]) for i in plan]
-    else:
-        pairs = list(zip(fields, msg, strict=True))
-        chosen = [(f, v) for f, v in pairs if f.name == "mstatus"]
-        chosen += [(f, v) for f, v in pairs if f.name != "mstatus" and _informative(f, v)]
-        chosen = chosen[:_MAX_DEFAULT_FIELDS]
+    chosen, candidates = _plan(name, cls)
+    if candidates is not None:
+        chosen = tuple(p for p, useful in candidates if useful(msg[p[0]]))[:_MAX_DEFAULT_FIELDS]
     out, notes = [], []
-    for f, v in chosen:
-        out.append(f"{f.name}={_aag(v) if f.name == 'aag' else format_value(f, v)}")
-        note = value_note(f.values, v) if f.kind == INT and f.values is not None else None
-        if note is not None:
-            notes.append(f"[{f.name} {v}: {note}]")
+    for i, field_name, fmt, vendor_notes in chosen:
+        v = msg[i]
+        out.append(f"{field_name}={fmt(v)}")
+        if vendor_notes:
+            note = vendor_notes.get(v)
+            if note is not None:
+                notes.append(f"[{field_name} {v}: {note}]")
     return " ".join(out + notes)
 
 
-def _vlan_text(rec: CapturedFrame) -> str:
-    return " ".join(f"[VLAN {t.vid} pcp {t.pcp}]" for t in record_vlan_tags(rec))
+_MAC_TEXT: dict[bytes, str] = {}
+
+
+def _mac_text(mac: bytes) -> str:
+    """``format_mac`` with a small cache: a capture has few stations and every line shows two."""
+    text = _MAC_TEXT.get(mac)
+    if text is None:
+        if len(_MAC_TEXT) >= 4096:
+            _MAC_TEXT.clear()
+        text = _MAC_TEXT[mac] = format_mac(mac) if len(mac) == 6 else "?"
+    return text
+
+
+def _vlan_text(tags: tuple[VlanTag, ...]) -> str:
+    return " ".join(f"[VLAN {t.vid} pcp {t.pcp}]" for t in tags)
 
 
 def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) -> str:
@@ -159,28 +236,32 @@ def summary_line(rec: CapturedFrame, time_format: str = "r", digits: int = 6) ->
     frame = rec.frame
     eth = frame if frame is not None else rec.header if rec.header is not None else rec.ethernet
     src, dst = (eth.src, eth.dst) if eth is not None else (d[6:12], d[0:6])
-    dst_text = format_mac(dst) if rec.dst_known and len(dst) == 6 else "?"
-    head = f"{rec.index:7d} {t:>12} {format_mac(src) if len(src) == 6 else '?':17} → {dst_text:17} {rec.orig_len:5d}"
+    dst_text = _mac_text(dst) if rec.dst_known else "?"
+    head = f"{rec.index:7d} {t:>12} {_mac_text(src):17} → {dst_text:17} {rec.orig_len:5d}"
     if frame is not None:
-        what = f"{frame.name} {message_details(frame)}".rstrip()
+        name = frame.name
+        what = f"{name} {_details(frame.message, name)}".rstrip()
     elif rec.hp10 is not None:
         what = rec.hp10.name
     elif rec.fragment is not None:
-        what = f"fragment {rec.fragment}"
+        what = rec.fragment
     else:
-        name = mmtype_name(rec.header.mmtype, rec.header.oui) + " " if rec.header is not None else ""
+        known: Any = rec.header if rec.header is not None else rec.error.header if rec.error is not None else None
+        name = (mmtype_name(known.mmtype, known.oui) + " "
+                if known is not None and known.mmtype is not None and known.mmv in (0, 1, 2) else "")
         what = f"{name}[error] {rec.error}"
-    extra = []
+    line = f"{head} {what}"
     if frame is not None and frame.fmi_anomaly:
-        extra.append(f"[FMI not believed: {frame.fmi_anomaly}]")
-    if record_vlan_tags(rec):
-        extra.append(_vlan_text(rec))
-    if rec.cut:
-        extra.append(f"[cut by snaplen: {len(d)} of {rec.orig_len} bytes]")
+        line += f" [FMI not believed: {frame.fmi_anomaly}]"
+    tags = record_vlan_tags(rec)
+    if tags:
+        line += " " + _vlan_text(tags)
+    if rec.orig_len > len(d):
+        line += f" [cut by snaplen: {len(d)} of {rec.orig_len} bytes]"
     elif frame is not None and frame.truncated:
-        extra.append("[truncated]")
+        line += " [truncated]"
     if rec.fcs_ok is False:
-        extra.append("[bad FCS]")
+        line += " [bad FCS]"
     if rec.reassembled is not None:
-        extra.append(f"[reassembled {rec.reassembled.name}: {message_details(rec.reassembled)}]")
-    return " ".join([head, what, *extra])
+        line += f" [reassembled {rec.reassembled.name}: {message_details(rec.reassembled)}]"
+    return line

@@ -18,11 +18,17 @@ TIME_FORMATS = ("r", "a", "ad", "d", "dd", "e", "u", "ud")
 
 def seconds(ns: int, digits: int = 9) -> str:
     """``ns`` nanoseconds as seconds with ``digits`` decimals, exactly (truncated, not rounded)."""
-    sign = "-" if ns < 0 else ""
-    whole, frac = divmod(abs(ns), 1_000_000_000)
+    if ns < 0:
+        return "-" + seconds(-ns, digits)
+    whole, frac = divmod(ns, 1_000_000_000)
     if digits <= 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{frac:09d}"[: len(sign) + len(str(whole)) + 1 + min(digits, 9)]
+        return str(whole)
+    if digits >= 9:
+        return f"{whole}.{frac:09d}"
+    return f"{whole}.{frac // _SCALE[digits]:0{digits}d}"
+
+
+_SCALE = {d: 10 ** (9 - d) for d in range(1, 9)}
 
 
 def epoch_string(ns: int) -> str:

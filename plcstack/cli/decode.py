@@ -17,6 +17,8 @@ inputs:
   tcpdump -i eth0 -U -w - ether proto 0x88e1 | plcstack decode - -l
                                                       a pipe: each frame as soon as it is complete
   plcstack decode -i eth0                             live capture (root); Ctrl-C prints the summary
+  plcstack decode -i eth0 -w slac.pcap                ... and save every HomePlug frame captured
+  plcstack decode big.pcapng --type SLAC -w slac.pcap extract the frames shown into a new capture
   Ethernet, 802.1Q/QinQ, Linux cooked (SLL, SLL2, `tcpdump -i any`) and FCS-carrying captures work.
 
 views:
@@ -63,6 +65,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("-r", "--read", action="append", default=[], metavar="FILE", help="a capture to read "
                    "(as tshark -r; may be repeated)")
     p.add_argument("-i", "--interface", metavar="IFACE", help="capture live on IFACE (AF_PACKET, needs root)")
+    p.add_argument("-w", "--write", metavar="FILE", help="also save to a pcap file (nanosecond times): with -i "
+                   "every HomePlug frame captured, as tshark -w; with files the frames shown (as Ethernet)")
     p.add_argument("--json", action="store_true", help="one JSON object per HomePlug frame (JSON Lines)")
     p.add_argument("--type", metavar="TYPES", help="only these types (comma-separated names, categories, "
                    "MMTYPE numbers)")
@@ -90,7 +94,7 @@ def _batch_path(args: argparse.Namespace, files: list[str]) -> bool:
     """--parquet/--csv, and --stats on one plain Ethernet capture without filters, run column-wise
     (plcstack.capture.export); everything else, and any file that is cut or not plain Ethernet (cooked
     captures, FCS, other link types: the batch path does not read them), goes frame by frame."""
-    if args.interface or len(files) != 1:
+    if args.interface or len(files) != 1 or args.write:
         return False
     if args.parquet or args.csv:
         return True
@@ -133,28 +137,44 @@ def _progress(enabled: bool) -> Any:
                     transient=True)
 
 
+def _writer(path: str, live: bool) -> Any:
+    """The pcap of ``-w`` (OSError when it cannot be created)."""
+    from plcstack.pcapio import PcapWriter
+
+    return PcapWriter(path, nano=True, flush_each=live)
+
+
 def _sources(args: argparse.Namespace) -> list[Any] | int:
     files = [*args.read, *args.capture]
     if args.interface:
         if files:
             return _fail("give either capture files or -i IFACE, not both")
-        from plcstack.capture.live import LiveCapture, LiveCaptureError
+        from plcstack.capture.live import LiveCapture, LiveCaptureError, SavedCapture
 
         try:
-            return [LiveCapture(args.interface)]
+            live = LiveCapture(args.interface)
         except LiveCaptureError as exc:
             return _fail(str(exc))
+        if not args.write:
+            return [live]
+        try:
+            return [SavedCapture(live, _writer(args.write, live=True))]
+        except OSError as exc:
+            live.close()
+            return _fail(f"cannot write {args.write}: {exc.strerror or exc}")
     if not files:
         return _fail("no capture given (a file, '-' for standard input, or -i IFACE)")
     if files.count("-") > 1:
         return _fail("standard input ('-') can be read only once")
+    if args.write and any(os.path.abspath(f) == os.path.abspath(args.write) for f in files if f != "-"):
+        return _fail(f"-w {args.write} would overwrite an input")
     return files
 
 
 def run(args: argparse.Namespace) -> int:
     files = [*args.read, *args.capture]
-    if (args.parquet or args.csv) and (args.interface or len(files) != 1):
-        return _fail("--parquet/--csv write the tables of one capture file")
+    if (args.parquet or args.csv) and (args.interface or len(files) != 1 or args.write):
+        return _fail("--parquet/--csv write the tables of one capture file (not with -i or -w)")
     if _batch_path(args, files):
         from plcstack.capture.export import run_cli  # column-wise batch path, chunk by chunk
 
@@ -167,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         TypeFilterError,
         input_error_text,
         record_json,
+        summary_line,
     )
     from plcstack.capture.tree import tree_json
     from plcstack.codec.mac import parse_mac
@@ -193,6 +214,13 @@ def run(args: argparse.Namespace) -> int:
     progress = _progress(not args.no_progress and sys.stderr.isatty() and size > 4 << 20)
     out = sys.stdout
     shown = 0
+    plain = not (args.tree or args.hex)  # the one-line view: no per-frame list building
+    saved = None  # -w with files: the frames shown (live captures save in their source)
+    if args.write and live is None:
+        try:
+            saved = _writer(args.write, live=False)
+        except OSError as exc:
+            return _fail(f"cannot write {args.write}: {exc.strerror or exc}")
     last_file: str | None = None
     failure: str | None = None
     try:
@@ -201,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
             task = progress.add_task("decode", total=size)
         for rec in decoder:
             shown += 1
+            if saved is not None:
+                saved.write(rec.data, time_ns=rec.time_ns, orig_len=rec.orig_len)
             if progress is not None and shown % 4096 == 0 and decoder.reader is not None:
                 progress.update(task, completed=getattr(decoder.reader, "position", 0))
             if not args.stats:
@@ -213,7 +243,10 @@ def run(args: argparse.Namespace) -> int:
                     if rec.file != last_file:
                         last_file = rec.file
                         out.write(f"# {rec.file}\n")
-                    out.write(_text_view(rec, args, decoder.time_digits))
+                    if plain:
+                        out.write(summary_line(rec, args.time_format, decoder.time_digits) + "\n")
+                    else:
+                        out.write(_text_view(rec, args, decoder.time_digits))
                 if args.line_buffered:
                     out.flush()
             if args.count is not None and shown >= args.count:
@@ -228,6 +261,8 @@ def run(args: argparse.Namespace) -> int:
             progress.stop()
         if live is not None:
             live.close()
+        if saved is not None:
+            saved.close()
         if restore is not None:
             restore()
     _report(decoder, args, out)

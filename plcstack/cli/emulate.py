@@ -6,14 +6,17 @@ import argparse
 import sys
 
 EMULATE_HELP = """\
-Run emulated Qualcomm HomePlug AV / Green PHY modems. Each modem with an interface is bound to it
-with an AF_PACKET raw socket and answers what open-plc-utils (plctool, plcstat, plcrate, int6k,
-amptool, plcID, plcwait), pev/evse and pyslac send: VS_SW_VER, VS_NW_INFO (MMV 0 and 1), VS_SET_KEY,
-VS_RS_DEV, VS_LNK_STATS, VS_OP_ATTRIBUTES, VS_PL_LINK_STATUS, VS_FAC_DEFAULTS, VS_GET_NVM,
-VS_MODULE_OPERATION, MS_PB_ENC and CM_SET_KEY (RESULT 0x01 = success, as Qualcomm firmware).
-Modems with the same NMK form one AVLN (CCo election, CC_ASSOC, NEK via CM_GET_KEY) and bridge
-Ethernet between their hosts; SLAC messages cross networks and every CM_MNBC_SOUND.IND heard
-produces a CM_ATTEN_PROFILE.IND. Needs root (or CAP_NET_RAW). Stops cleanly on Ctrl-C / SIGTERM.
+Run emulated Qualcomm HomePlug AV / Green PHY modems (chip profiles QCA7000, QCA7005, QCA7420, AR7420,
+QCA7500 read off real modems, docs/modem-profiles.md). Each modem with an interface is bound to it
+with an AF_PACKET raw socket and answers what open-plc-utils, pev/evse, pyslac and pyPLC send, with
+the layouts and timings of real firmware (VS_SW_VER, VS_NW_INFO, tone maps, PIB reads and writes,
+VS_SET_KEY, VS_RS_DEV, CM_SET_KEY, CM_GET_KEY, CM_NW_INFO, CM_BRG_INFO ...; docs/emulator.md).
+Modems with the same NMK form one AVLN (CCo election by the rule book shared with the simulator,
+CC_ASSOC, NEK via CM_GET_KEY) and bridge Ethernet -- IP included, on default veth settings --
+between their hosts; SLAC messages cross networks and every CM_MNBC_SOUND.IND heard produces the
+chip's SLAC indications. [[fault]] entries inject loss, delay, corruption, reordering, lost sounds,
+dropped message types and slow modems. Needs root (or CAP_NET_RAW). Stops cleanly on Ctrl-C /
+SIGTERM and prints counters (drops by reason).
 
 Put the emulator on the other end of a veth pair from the tool (open-plc-utils does not see frames
 other local sockets send on its own interface).

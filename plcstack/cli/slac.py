@@ -21,7 +21,7 @@ plugged into and joins its HomePlug Green PHY network.
   plcstack slac crosstalk SITE.toml [--ev-per-charger] [--runs N] [--threshold-db X] [--json]
       every EV of a site matching at once over the emulated power line: how often an EV picks the
       wrong charger, how close the attenuation margins are, and what the threshold changes.
-  plcstack slac CAPTURE [--json]
+  plcstack slac CAPTURE [--json]   (CAPTURE may be - for standard input)
       the SLAC sessions of a pcap/pcapng file, by RunID: MACs, result, every step's time against
       the ISO 15118-3 timers, retries, sounds, the attenuation profile, timer violations.
 
@@ -186,9 +186,9 @@ def _run_capture(path: str, rest: list[str]) -> int:
     p.add_argument("--timer", action="append", default=[], metavar="NAME=VALUE",
                    help="check against a changed timer value")
     a = p.parse_args(rest)
-    if path.startswith("-"):
+    if path.startswith("-") and path != "-":
         return _fail(f"unknown mode {path!r}: use evse, pev, crosstalk or a capture file (plcstack slac --help)")
-    if not Path(path).exists():
+    if path != "-" and not Path(path).exists():
         hint = "" if "." in Path(path).name else " (modes: evse, pev, crosstalk)"
         return _fail(f"{path}: no such capture file{hint}")
     if Path(path).is_dir():

@@ -8,7 +8,7 @@
 """
 
 from plcstack.codec import codes, messages
-from plcstack.codec.errors import DecodeError, EncodeError, ReassemblyError
+from plcstack.codec.errors import DecodeError, EncodeError, PartialHeader, ReassemblyError
 from plcstack.codec.frame import (
     ETHERTYPE_HOMEPLUG_1_0,
     ETHERTYPE_HOMEPLUG_AV,
@@ -30,7 +30,7 @@ from plcstack.codec.names import OUI_QCA, mmtype_name
 from plcstack.codec.registry import MessageDef, all_definitions, by_name, definition_of, lookup
 
 __all__ = [
-    "BROADCAST_MAC", "DecodeError", "ETHERTYPE_HOMEPLUG_1_0", "ETHERTYPE_HOMEPLUG_AV", "EncodeError",
+    "BROADCAST_MAC", "DecodeError", "ETHERTYPE_HOMEPLUG_1_0", "ETHERTYPE_HOMEPLUG_AV", "EncodeError", "PartialHeader",
     "EthernetHeader", "Frame", "Header", "LOCAL_MAC", "MessageDef", "OUI_QCA", "RawMessage", "ReassemblyError",
     "VlanTag", "all_definitions", "by_name", "codes", "decode_ethernet", "decode_frame", "decode_header",
     "definition_of", "encode", "encode_frame", "format_mac", "lookup", "mac_bytes", "make_frame", "messages",

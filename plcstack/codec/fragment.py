@@ -131,6 +131,8 @@ class Reassembler:
         self.incomplete: deque[Incomplete] = deque(maxlen=max_reports)
         self._new: deque[Incomplete] = deque(maxlen=max_reports)
         self.last_error: DecodeError | None = None
+        #: how the last frame taken as a fragment was read: (convention, NF_MI, FN_MI, FMSN)
+        self.last_reading: tuple[str, int, int, int] | None = None
 
     @property
     def buffered_bytes(self) -> int:
@@ -181,6 +183,7 @@ class Reassembler:
             if conv == OPEN_PLC_UTILS and fn > 0 and pend is None and not full:
                 continue  # the open-plc-utils reading of FMSN octets: only within a sequence it started
             self.fragments += 1
+            self.last_reading = (conv, nf, fn, fmsn)
             one = (index,) if index is not None else ()
             if pend is not None and (pend.nf != nf or fn in pend.parts):
                 why = (f"fragment {fn + 1} again" if pend.nf == nf

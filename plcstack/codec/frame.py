@@ -26,7 +26,7 @@ import struct
 from typing import Any, NamedTuple
 
 from plcstack.codec import messages as _messages  # noqa: F401 - registers the declarations
-from plcstack.codec.errors import DecodeError, EncodeError
+from plcstack.codec.errors import DecodeError, EncodeError, PartialHeader
 from plcstack.codec.layout import FramePrefix, Short, decode_partial, encode_partial, frame_decoder
 from plcstack.codec.mac import parse_mac as mac_bytes
 from plcstack.codec.names import (
@@ -253,13 +253,17 @@ def decode_ethernet(buf: bytes | bytearray | memoryview, offset: int = 0, end: i
     if end is None:
         end = len(buf)
     if end - offset < 14:
-        raise DecodeError(f"{end - offset} bytes is shorter than an Ethernet header", field="length", offset=0)
+        known = (PartialHeader(bytes(buf[offset:offset + 6]), bytes(buf[offset + 6:offset + 12]))
+                 if end - offset >= 12 else None)
+        raise DecodeError(f"{end - offset} bytes is shorter than an Ethernet header", field="length", offset=0,
+                          header=known)
     dst, src, et = _ETH.unpack_from(buf, offset)
     p = offset + 14
     tags: tuple[VlanTag, ...] = ()
     while et in VLAN_TPIDS:
         if end - p < 4:
-            raise DecodeError("frame ends inside a VLAN tag", field="vlan", offset=p - offset)
+            raise DecodeError("frame ends inside a VLAN tag", field="vlan", offset=p - offset,
+                              header=PartialHeader(bytes(dst), bytes(src), tags))
         tci, inner = _TAG.unpack_from(buf, p)
         tags += (VlanTag(et, tci),)
         et = inner
@@ -272,10 +276,10 @@ def fmi_anomaly(nf: int, fn: int, payload_len: int, frame_len: int) -> str | Non
 
     ``payload_len`` counts the Ethernet payload (from MMV to the end), ``frame_len`` the whole frame.
     """
-    if nf == 0:
-        return None
     if fn > nf:
         return f"FMI fragment {fn + 1} of {nf + 1} is impossible"
+    if nf == 0:
+        return None
     if fn < nf and payload_len < MIN_NONLAST_FRAGMENT:
         return (f"FMI reads fragment {fn + 1} of {nf + 1}, but a non-last fragment fills its frame "
                 f"and this one has {payload_len} bytes of payload")
@@ -284,11 +288,16 @@ def fmi_anomaly(nf: int, fn: int, payload_len: int, frame_len: int) -> str | Non
     return None
 
 
+def _known(eth: EthernetHeader, mmv: int | None = None, mmtype: int | None = None, fmi: int | None = None,
+           oui: bytes | None = None) -> PartialHeader:
+    return PartialHeader(eth.dst, eth.src, eth.vlan_tags, eth.ethertype, mmv, mmtype, fmi, oui)
+
+
 def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int | None = None) -> Header:
     """Decode the Ethernet and MME headers of ``buf[offset:end]`` (no MMENTRY work).
 
     Raises :class:`DecodeError` naming the field: ``length``, ``vlan``, ``ethertype``, ``mmv``,
-    ``fmi`` or ``oui``.
+    ``fmi`` or ``oui``, with the header fields read before the fault in ``DecodeError.header``.
     """
     if end is None:
         end = len(buf)
@@ -296,10 +305,10 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
     p = eth.payload_offset
     if eth.ethertype != ETHERTYPE_HOMEPLUG_AV:
         raise DecodeError(f"ethertype 0x{eth.ethertype:04X} is not HomePlug AV (0x88E1)", field="ethertype",
-                          offset=p - 2 - offset)
+                          offset=p - 2 - offset, header=_known(eth))
     if end - p < 3:
         raise DecodeError(f"{end - offset} bytes is shorter than an Ethernet + MME header", field="length",
-                          offset=p - offset)
+                          offset=p - offset, header=_known(eth, buf[p] if end > p else None))
     mmv = buf[p]
     mmtype = buf[p + 1] | (buf[p + 2] << 8)
     anomaly = None
@@ -309,16 +318,18 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
         q = p + 3
     elif mmv <= 2:
         if end - p < 5:
-            raise DecodeError(f"MMV {mmv} header needs 5 bytes", field="fmi", offset=p + 3 - offset)
+            raise DecodeError(f"MMV {mmv} header needs 5 bytes", field="fmi", offset=p + 3 - offset,
+                              header=_known(eth, mmv, mmtype))
         fmi = (buf[p + 3] << 8) | buf[p + 4]
         q = p + 5
-        if fmi & 0xF000:
+        if fmi & 0xFF00:  # NF_MI or FN_MI set (FN_MI alone is an anomaly: a fragment number without fragments)
             nf, fn = fmi >> 12, (fmi >> 8) & 0x0F
             anomaly = fmi_anomaly(nf, fn, end - p, end - offset)
             continuation = anomaly is None and fn > 0
     else:
+        # MMTYPE sits right after MMV in every defined header version: report it beside the bad MMV
         raise DecodeError(f"unknown MMV 0x{mmv:02X} (HomePlug AV defines 0, 1 and 2)", field="mmv",
-                          offset=p - offset)
+                          offset=p - offset, header=_known(eth, mmv, mmtype))
     oui = None
     if mmtype >= 0x8000 and not continuation:
         if mmtype < 0xA000:
@@ -328,11 +339,12 @@ def decode_header(buf: bytes | bytearray | memoryview, offset: int = 0, end: int
                 q += 3
         elif mmtype < 0xC000:
             if end - q < 3:
-                raise DecodeError("vendor MMTYPE without room for its OUI", field="oui", offset=q - offset)
+                raise DecodeError("vendor MMTYPE without room for its OUI", field="oui", offset=q - offset,
+                                  header=_known(eth, mmv, mmtype, fmi))
             oui = bytes(buf[q:q + 3])
             if oui not in _VENDOR_OUIS:
                 raise DecodeError(f"unknown vendor OUI {oui.hex(':')} for MMTYPE 0x{mmtype:04X}",
-                                  field="oui", offset=q - offset)
+                                  field="oui", offset=q - offset, header=_known(eth, mmv, mmtype, fmi, oui))
             q += 3
     return Header(eth.dst, eth.src, eth.vlan_tags, mmv, mmtype, fmi, oui, q, anomaly)
 
@@ -426,7 +438,8 @@ def _decode_general(buf: bytes, offset: int, end: int) -> Frame:
         if mmtype < 0x8000 and not is_known(mmtype) or mmtype >= 0xC000:
             at = 14 + 4 * len(tags) + 1
             raise DecodeError(f"MMTYPE 0x{mmtype:04X} is not defined by HomePlug AV/GreenPHY", field="mmtype",
-                              offset=at)
+                              offset=at, header=PartialHeader(dst, src, tags, ETHERTYPE_HOMEPLUG_AV, mmv, mmtype,
+                                                              fmi, oui))
         return Frame(dst, src, tags, mmv, mmtype, fmi, oui, RawMessage(buf[p:end]), b"", None, anomaly)
     rec = mdef.layout
     try:

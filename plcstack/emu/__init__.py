@@ -18,7 +18,7 @@ pev/evse and pyslac talk to these modems as to QCA7000/QCA7420/QCA7500 devices.
     pl = PowerLine()
     a = pl.add(ModemConfig(mac=bytes.fromhex("00B05200000A")))
     b = pl.add(ModemConfig(mac=bytes.fromhex("00B05200000B"), chip="QCA7000"))
-    pl.run_for(2.0)                                   # one AVLN: b is CCo (higher MAC), a a station
+    pl.run_for(3.0)                                   # one AVLN: b is CCo (higher MAC), a a station
     host = bytes.fromhex("020000000001")
     (cnf,) = pl.request(a.mac, encode(LOCAL_MAC, host, messages.VS_NW_INFO_REQ(), mmv=1))
     decode_frame(cnf).message.networks[0].stations    # -> b, with the link model's rates

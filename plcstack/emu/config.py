@@ -25,7 +25,7 @@
 
     [timers]                  # optional, every modem (plcstack.emu.state.Timers; docs/emulator.md)
     reset_s = 4.0             # silent after VS_RS_DEV (default: the chip profile's)
-    set_key_s = 2.0           # silent after a key change (default: the chip profile's)
+    set_key_s = 2.0           # power line down after a key change (default: the chip profile's)
 
     [[fault]]                 # optional fault injection (plcstack.emu.faults, docs/emulator.md)
     modem = "garage"          # every link of this modem (or a = ..., b = ... for one link)
@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plcstack.codec import mac_bytes
+from plcstack.codec.mac import format_mac
 from plcstack.emu.events import Event
 from plcstack.emu.faults import Fault, FaultError, FaultInjector, fault_from_dict, modem_timer_overrides
 from plcstack.emu.link import ConstantLinkModel, LinkModel, link_model_from_config
@@ -216,7 +217,7 @@ def network_from_dict(data: dict[str, Any], source: str = "<dict>") -> NetworkCo
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from exc
         if mac in seen:
-            raise ConfigError(f"{where}: duplicate MAC {mac.hex(':')}")
+            raise ConfigError(f"{where}: duplicate MAC {format_mac(mac)}")
         seen.add(mac)
         modems.append(ModemSpec(cfg, m.get("iface")))
     faults = _faults(data.get("fault", []), modems, source)

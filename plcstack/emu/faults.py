@@ -29,7 +29,7 @@ Network TOML (``[[fault]]`` entries, see ``docs/emulator.md`` and ``examples/emu
     start_s = 10                    # active from 10 s after the emulator starts ...
     end_s = 60                      # ... until 60 s (default: always)
 
-``set_key_s`` and ``reset_s`` are modem timers (:class:`plcstack.emu.modem.Timers`): a fault entry
+``set_key_s`` and ``reset_s`` are modem timers (:class:`plcstack.emu.state.Timers`): a fault entry
 with ``modem = ...`` that gives them overrides that modem's ``[timers]``.
 
 Bit errors on a real power line are caught by the PHY (FEC, PB CRC) and turn into loss or
@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from plcstack.capture import parse_type_filter
+from plcstack.capture.typefilter import TypeFilter, TypeFilterError, parse_type_filter
 from plcstack.codec import DecodeError, decode_header
 from plcstack.codec.messages import CM_MNBC_SOUND_IND
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
@@ -101,8 +101,7 @@ class Fault:
     set_key_s: float | None = None
     reset_s: float | None = None
     dropped_by_type: int = field(default=0, compare=False)
-    _drop_match: Callable[[int, bytes | None], bool] | None = field(default=None, init=False, repr=False,
-                                                                     compare=False)
+    _drop_match: TypeFilter | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("loss", "corrupt", "reorder", "sound_loss"):
@@ -119,9 +118,8 @@ class Fault:
             raise FaultError(f"drop_count must be >= 0, got {self.drop_count}")
         if self.drop:
             try:
-                chosen = parse_type_filter(list(self.drop))
-                self._drop_match = chosen.matches if chosen is not None else None
-            except ValueError as exc:
+                self._drop_match = parse_type_filter(list(self.drop))  # the one --type filter
+            except TypeFilterError as exc:
                 raise FaultError(f"drop: {exc}") from exc
 
     def covers(self, tx: bytes, rx: bytes, t: float) -> bool:
@@ -134,7 +132,7 @@ class Fault:
         return True
 
     def drops_type(self, mmtype: int, oui: bytes | None) -> bool:
-        if self._drop_match is None or not self._drop_match(mmtype, oui):
+        if self._drop_match is None or not self._drop_match.matches(mmtype, oui):
             return False
         if self.drop_count is not None and self.dropped_by_type >= self.drop_count:
             return False

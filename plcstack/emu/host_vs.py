@@ -274,6 +274,11 @@ def get_property(m: Modem, f: Frame, t: float, via: Port) -> Reply:
                                                    data=b""))
 
 
+def set_property(m: Modem, f: Frame, t: float, via: Port) -> Reply:
+    """``plcset``: refused at once, like VS_GET_PROPERTY (no property is emulated)."""
+    return m.reply(f, messages.VS_SET_PROPERTY_CNF(mstatus=QcaStatus.NOT_SUPPORTED, cookie=f.message.cookie))
+
+
 def module_operation(m: Modem, f: Frame, t: float, via: Port) -> Reply:
     return m.pib.module_operation(f, t, via)
 
@@ -305,4 +310,5 @@ VS_REPLIES: dict[type, Entry] = {
     messages.VS_CP_RPT_REQ: Entry(cp_rpt, remote=True),
     messages.VS_CLASSIFICATION_REQ: Entry(classification, remote=False),
     messages.VS_GET_PROPERTY_REQ: Entry(get_property, remote=True),
+    messages.VS_SET_PROPERTY_REQ: Entry(set_property, remote=False),
 }

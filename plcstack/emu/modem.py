@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from plcstack.avln import rules
+from plcstack.capture.typefilter import parse_type_filter
 from plcstack.codec import (
     BROADCAST_MAC,
     LOCAL_MAC,
@@ -51,8 +52,8 @@ from plcstack.codec import (
     messages,
 )
 from plcstack.codec.codes import KeyType, Peks, ProtocolId
-from plcstack.codec.mac import is_multicast
-from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN, PUBLIC_BASES
+from plcstack.codec.mac import format_mac, is_multicast
+from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 from plcstack.emu import avln, pushbutton
 from plcstack.emu import envelope as env
 from plcstack.emu import events as ev
@@ -70,10 +71,8 @@ PB_BYTES = 520  # PHY block payload: frames are counted in 520-byte PBs for link
 _ET_AV = ETHERTYPE_HOMEPLUG_AV.to_bytes(2, "big")
 _ET_VLAN = ETHERTYPE_VLAN.to_bytes(2, "big")
 
-#: Green PHY SLAC messages (ISO 15118-3): carried across networks, unencrypted.
-SLAC_NAMES = frozenset({"CM_SLAC_PARM", "CM_START_ATTEN_CHAR", "CM_ATTEN_CHAR", "CM_PKCS_CERT", "CM_MNBC_SOUND",
-                        "CM_VALIDATE", "CM_SLAC_MATCH", "CM_SLAC_USER_DATA", "CM_ATTEN_PROFILE"})
-SLAC_BASES = frozenset(base for base, name in PUBLIC_BASES.items() if name in SLAC_NAMES)
+#: Green PHY SLAC messages (ISO 15118-3): carried across networks, unencrypted (the project's one list).
+SLAC_MESSAGES = parse_type_filter("SLAC")
 MNBC_SOUND = mmtype_of(messages.CM_MNBC_SOUND_IND)
 
 
@@ -164,6 +163,7 @@ class Modem:
                             else rules.DEFAULT_LONE_POLICY)
         self.role = Role.UNASSOCIATED
         self.started = False
+        self.plc_restarting = False  # after a key change: host side answers, power line down for set_key_s
         self.avln = avln.AvlnState()
         self.pb = pushbutton.PushButtonState()
         self.pib = PibStore(self)
@@ -179,7 +179,7 @@ class Modem:
     # ------------------------------------------------------------------ public API
 
     def __repr__(self) -> str:
-        return f"Modem({self.mac.hex(':')}, {self.chip.name}, {self.role.value}, NID {self.nid.hex().upper()})"
+        return f"Modem({format_mac(self.mac)}, {self.chip.name}, {self.role.value}, NID {self.nid.hex().upper()})"
 
     def start(self, t: float) -> Step:
         """Power on: listen for beacons, advertise as an unassociated station."""
@@ -196,6 +196,9 @@ class Modem:
             avln.restart_discovery(self, t)
         if self.role is Role.RESETTING:
             self.drop(t, port, "resetting")
+            return self._flush()
+        if port is Port.PLC and self.plc_restarting:
+            self.drop(t, port, "power line restarting after a key change")
             return self._flush()
         try:
             if port is Port.HOST:
@@ -288,6 +291,8 @@ class Modem:
         self._out.append(Output(Port.HOST, frame))
 
     def to_plc(self, kind: env.Kind, rx: bytes, payload: bytes, tag: bytes = env.NO_TAG) -> None:
+        if self.plc_restarting:
+            return  # nothing goes out while the power-line side restarts (the host is told by the drop below)
         self._out.append(Output(Port.PLC, env.pack(kind, self.mac, rx, payload, self.nid, tag)))
         if kind in (env.Kind.DATA, env.Kind.MGMT) and rx != env.BROADCAST:
             c = self._counter(rx)
@@ -356,7 +361,7 @@ class Modem:
         if local:
             self._request(f, t, via=Port.HOST, reply_to=None)
             return
-        if (f.mmtype & ~3) in SLAC_BASES:
+        if SLAC_MESSAGES is not None and SLAC_MESSAGES.matches(f.mmtype, f.oui):
             self.to_plc(env.Kind.SLAC, env.BROADCAST, frame)
             return
         if dst == BROADCAST_MAC:
@@ -364,6 +369,9 @@ class Modem:
         self._bridge_out(dst, frame, t)
 
     def _bridge_out(self, dst: bytes, frame: bytes, t: float) -> None:
+        if self.plc_restarting:
+            self.drop(t, Port.HOST, "power line restarting after a key change")
+            return
         if not self.in_avln or self.avln.nek is None:
             self.drop(t, Port.HOST, "not in an AVLN: nothing to bridge to")
             return
@@ -501,12 +509,22 @@ class Modem:
     # ------------------------------------------------------------------ keys and resets
 
     def set_nmk(self, nmk: bytes, nid: bytes | None, t: float, via: str) -> None:
-        """A new network key: leave the AVLN, restart the power-line side (``set_key_s``), rediscover."""
+        """A new network key: leave the AVLN, restart, rediscover.
+
+        For ``set_key_s`` the modem is off the power line (SLAC and data frames are lost).  Real QCA7420
+        firmware keeps answering its host meanwhile (docs/modem-profiles.md); the other profiles are
+        silent on both sides, as a reset (``ChipProfile.host_during_key_restart``).
+        """
         self.nmk = bytes(nmk)
         self.nid = bytes(nid) if nid else nid_from_nmk(self.nmk, self.security_level)
         self.emit(ev.KeyChanged(t, self.nid, via))
         avln.leave(self, t, Trigger.KEY_CHANGED)
-        if self.set_key_s > 0:  # the firmware restarts its power-line side with the new key
+        if self.set_key_s <= 0:
+            return
+        if self.chip.host_during_key_restart:
+            self.plc_restarting = True
+            self.timers = {TimerName.PLC_UP: t + self.set_key_s}
+        else:
             self.transition(Trigger.RESTART_AFTER_KEY, t)
             self.timers = {TimerName.RESET: t + self.set_key_s}
 
@@ -519,6 +537,7 @@ class Modem:
             self.cco_mode = rules.CcoMode(self.config.cco)
             self.pib.restore_factory()
         self.emit(ev.Reset(t, factory))
+        self.plc_restarting = False
         self.transition(Trigger.RESET, t)
         self.avln.forget()
         self.bridge.clear()
@@ -527,6 +546,10 @@ class Modem:
 
     def _timer_reset(self, t: float) -> None:
         self.transition(Trigger.RESET_DONE, t)
+        avln.restart_discovery(self, t)
+
+    def _timer_plc_up(self, t: float) -> None:
+        self.plc_restarting = False
         avln.restart_discovery(self, t)
 
     def provision_remote(self, rda: bytes, dak: bytes, nmk: bytes) -> None:
@@ -550,6 +573,7 @@ TIMER_HANDLERS: dict[TimerName, Callable[[Modem, float], None]] = {
     TimerName.BEACON: avln.timer_beacon,
     TimerName.ASSOC: avln.timer_assoc,
     TimerName.RESET: Modem._timer_reset,
+    TimerName.PLC_UP: Modem._timer_plc_up,
     TimerName.PB: pushbutton.timer_pb,
 }
 

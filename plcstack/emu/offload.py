@@ -28,7 +28,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from plcstack.codec.names import ETHERTYPE_VLAN
+from plcstack.codec.names import ETHERTYPE_QINQ, ETHERTYPE_VLAN
 
 #: struct virtio_net_hdr (host byte order; little-endian on every platform this runs on)
 VNET_HDR = struct.Struct("<BBHHHH")
@@ -41,7 +41,7 @@ AUXDATA = struct.Struct("=IIIHHHH")
 TP_STATUS_VLAN_VALID = 1 << 4
 TP_STATUS_VLAN_TPID_VALID = 1 << 6
 
-_ETHERTYPE_IPV4 = 0x0800
+_ETHERTYPE_IPV4 = 0x0800  # IEEE 802 ethertypes of the IP frames whose offloads are completed here
 _ETHERTYPE_IPV6 = 0x86DD
 _PROTO_TCP, _PROTO_UDP = 6, 17
 MAX_FRAME = 1514  # Ethernet payload 1500 + header, without FCS
@@ -101,7 +101,7 @@ def _l3(frame: bytes) -> tuple[int, int]:
     """(ethertype, offset of the network header), stepping over one or two VLAN tags."""
     off = 12
     (et,) = struct.unpack_from("!H", frame, off)
-    while et in (ETHERTYPE_VLAN, 0x88A8) and off + 6 <= len(frame):
+    while et in (ETHERTYPE_VLAN, ETHERTYPE_QINQ) and off + 6 <= len(frame):
         off += 4
         (et,) = struct.unpack_from("!H", frame, off)
     return et, off + 2

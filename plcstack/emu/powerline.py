@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from plcstack.codec.mac import format_mac
 from plcstack.emu import envelope as env
 from plcstack.emu.events import Dropped, Event
 from plcstack.emu.faults import FaultInjector
@@ -75,7 +76,7 @@ class PowerLine:
         if isinstance(modem, ModemConfig):
             modem = Modem(modem, link=self.link, seed=seed)
         if modem.mac in self.modems:
-            raise ValueError(f"a modem with MAC {modem.mac.hex(':')} is already on this power line")
+            raise ValueError(f"a modem with MAC {format_mac(modem.mac)} is already on this power line")
         self.modems[modem.mac] = modem
         self.sinks[modem.mac] = host
         self.backlog[modem.mac] = deque(maxlen=MAX_HOST_BACKLOG)
@@ -210,7 +211,7 @@ class PowerLine:
                 continue
             verdict = faults.apply(tx, dst, t, carried, envelope, env.HEADER_LEN)
             if verdict.dropped is not None:
-                self._dropped(dst, Dropped(t, "plc", f"{verdict.dropped} (from {tx.hex(':')})"))
+                self._dropped(dst, Dropped(t, "plc", f"{verdict.dropped} (from {format_mac(tx)})"))
             for d in verdict.deliveries:
                 heapq.heappush(self._heap, (when + d.delay_s, next(self._seq), 1, dst, d.payload))
 

@@ -21,6 +21,7 @@ import struct
 from dataclasses import dataclass
 
 from plcstack.avln.rules import CcoMode
+from plcstack.codec.codes import DeviceClass
 from plcstack.sim import phy
 from plcstack.sim.carriers import AV2_USABLE, AV_DEFAULT_USABLE
 
@@ -43,7 +44,8 @@ class ChipProfile:
     green_phy: bool  # HomePlug Green PHY (QCA7000/7005) rather than AV / AV2
     slac_indications: tuple[str, ...]  # per CM_MNBC_SOUND.IND heard, in this order (SLAC_INDICATIONS)
     reset_s: float  # silent after VS_RS_DEV / VS_FAC_DEFAULTS before it answers again
-    set_key_s: float  # silent after a key change before it rejoins
+    set_key_s: float  # power line down after a key change (it rejoins a moment later)
+    host_during_key_restart: bool  # answers its host while the power line restarts after a key change
     carriers: int  # active carriers of its tone maps (default tone mask)
     max_rate_mbps: float  # the highest coded PHY rate it can report (its PHY, all carriers at the top constellation)
 
@@ -69,16 +71,16 @@ AV2_MAX_MBPS = AV2_USABLE * 12 * phy.FEC_AV2 / phy.AV_SYMBOL_S / 1e6
 
 # Reset and key-change times: docs/modem-profiles.md (measured on the pyPLC and slac-binding-rs captures).
 PROFILES: dict[str, ChipProfile] = {
-    "QCA7000": ChipProfile("QCA7000", 0x22, 0x001B58DC, "MAC-QCA7000-1.1.0.727-02-20130826-FINAL", b"\xcc" * 6, 1,
-                           _M25P80, 8080, 1, True, ("atten_profile", "a14e"), 4.0, 2.0, 917, GP_MAX_MBPS),
-    "QCA7005": ChipProfile("QCA7005", 0x22, 0x001B587C, "MAC-QCA7005-1.2.5.3207-00-20180927-CS", b"\xff" * 9, 1,
-                           _M25P80, 8080, 1, True, ("atten_profile", "a14e"), 4.0, 2.0, 917, GP_MAX_MBPS),
-    "QCA7420": ChipProfile("QCA7420", 0x20, 0x001CFCFC, "MAC-QCA7420-1.4.0.20-00-20171027-CS", b"\xff" * 9, None,
-                           _M25P16, 8836, 1, False, ("a14e", "atten_profile"), 4.0, 2.0, 917, AV_MAX_MBPS),
-    "AR7420": ChipProfile("AR7420", 0x20, 0x001CFCFC, "MAC-QCA7420-1.3.0.2134-00-20151212-CS", b"\xff" * 9, None,
-                          _M25P16, 8836, 1, False, ("a14e",), 4.0, 2.0, 917, AV_MAX_MBPS),
-    "QCA7500": ChipProfile("QCA7500", 0x30, 0x001D4C0F, "MAC-QCA7500-2.8.0.30-01-20190627-CS", b"\xff" * 9, None,
-                           _M25P32, 8836, 64, False, ("atten_profile",), 4.0, 2.0, 2880, AV2_MAX_MBPS),
+    "QCA7000": ChipProfile("QCA7000", DeviceClass.QCA7000, 0x001B58DC, "MAC-QCA7000-1.1.0.727-02-20130826-FINAL", b"\xcc" * 6, 1,
+                           _M25P80, 8080, 1, True, ("atten_profile", "a14e"), 4.0, 2.0, False, 917, GP_MAX_MBPS),
+    "QCA7005": ChipProfile("QCA7005", DeviceClass.QCA7000, 0x001B587C, "MAC-QCA7005-1.2.5.3207-00-20180927-CS", b"\xff" * 9, 1,
+                           _M25P80, 8080, 1, True, ("atten_profile", "a14e"), 4.0, 2.0, False, 917, GP_MAX_MBPS),
+    "QCA7420": ChipProfile("QCA7420", DeviceClass.QCA7420, 0x001CFCFC, "MAC-QCA7420-1.4.0.20-00-20171027-CS", b"\xff" * 9, None,
+                           _M25P16, 8836, 1, False, ("a14e", "atten_profile"), 4.0, 5.9, True, 917, AV_MAX_MBPS),
+    "AR7420": ChipProfile("AR7420", DeviceClass.QCA7420, 0x001CFCFC, "MAC-QCA7420-1.3.0.2134-00-20151212-CS", b"\xff" * 9, None,
+                          _M25P16, 8836, 1, False, ("a14e",), 4.0, 5.9, True, 917, AV_MAX_MBPS),
+    "QCA7500": ChipProfile("QCA7500", DeviceClass.QCA7500, 0x001D4C0F, "MAC-QCA7500-2.8.0.30-01-20190627-CS", b"\xff" * 9, None,
+                           _M25P32, 8836, 64, False, ("atten_profile",), 4.0, 2.0, False, 2880, AV2_MAX_MBPS),
 }
 
 

@@ -10,7 +10,7 @@ checksums, TCP segmentation, and the 802.1Q tag the receive path took out -- so 
 behind two emulated modems on default veth settings (no ``ethtool -K ... tx off``).
 
 Put the emulator on the *other* end of a veth pair from the tool: open-plc-utils sockets do not see
-frames that other local sockets send on their own interface (real-clients.md §2)::
+frames that other local sockets send on their own interface (docs/emulator.md, "Quick start")::
 
     ip netns add plc; ip link add h0 type veth peer name m0; ip link set h0 netns plc
     ip link set m0 up; ip -n plc link set h0 up
@@ -35,6 +35,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
 
+from plcstack.codec.mac import format_mac
 from plcstack.emu import offload
 from plcstack.emu.config import NetworkConfig
 from plcstack.emu.events import Dropped, Event
@@ -182,10 +183,10 @@ class Emulator:
         if not self.verbose:
             return
         if isinstance(e, Dropped):  # every drop, with its reason and where it happened
-            self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} drop on {e.port}: {e.reason}")
+            self._say(f"[{e.t - self.t0:9.3f}] {format_mac(mac)} drop on {e.port}: {e.reason}")
             return
-        self._say(f"[{e.t - self.t0:9.3f}] {mac.hex(':')} {type(e).__name__} "
-                  + " ".join(f"{k}={v.hex(':') if isinstance(v, bytes) else v}" for k, v in vars(e).items() if k != "t"))
+        self._say(f"[{e.t - self.t0:9.3f}] {format_mac(mac)} {type(e).__name__} "
+                  + " ".join(f"{k}={format_mac(v) if isinstance(v, bytes) else v}" for k, v in vars(e).items() if k != "t"))
 
     def stop(self) -> None:
         """Ask the loop to end (safe from signal handlers and other threads)."""
@@ -206,7 +207,7 @@ class Emulator:
         lines = []
         for spec in self.network.modems:
             m = self.powerline.modems[spec.config.mac]
-            lines.append(f"modem {spec.config.name or '-'} {m.mac.hex(':')} {m.chip.name} NID {m.nid.hex().upper()} "
+            lines.append(f"modem {spec.config.name or '-'} {format_mac(m.mac)} {m.chip.name} NID {m.nid.hex().upper()} "
                          f"cco={spec.config.cco} on {spec.iface or '(power line only)'}")
         return lines
 
@@ -279,7 +280,7 @@ class Emulator:
                 out[f"{port.ifname}.offloads_completed"] = port.completed
         for m in self.powerline.modems.values():
             for k, v in m.stats.items():
-                out[f"{m.mac.hex(':')}.{k}"] = v
+                out[f"{format_mac(m.mac)}.{k}"] = v
         faults = self.powerline.faults
         if faults is not None:
             for reason, n in sorted(faults.dropped.items()):

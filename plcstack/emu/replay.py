@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from plcstack.capture.typefilter import TypeFilter, TypeFilterError, parse_type_filter
 from plcstack.codec import DecodeError, decode_header, mac_bytes, mmtype_name
+from plcstack.codec.mac import format_mac
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV, ETHERTYPE_VLAN
 
 if TYPE_CHECKING:
@@ -72,43 +74,6 @@ def frame_name(frame: bytes) -> str:
     return mmtype_name(h.mmtype, h.oui)
 
 
-class TypeFilter:
-    """``--type`` values: ``VS_SW_VER.REQ`` (exact), ``VS_SW_VER`` (all variants) or ``0xA000`` (MMTYPE)."""
-
-    def __init__(self, specs: Iterable[str]) -> None:
-        self.names: set[str] = set()
-        self.bases: set[str] = set()
-        self.mmtypes: set[int] = set()
-        for spec in specs:
-            for item in spec.split(","):
-                item = item.strip()
-                if not item:
-                    continue
-                if item.lower().startswith("0x"):
-                    try:
-                        self.mmtypes.add(int(item, 16))
-                    except ValueError:
-                        raise ReplayError(f"bad MMTYPE {item!r}") from None
-                elif "." in item:
-                    self.names.add(item.upper())
-                else:
-                    self.bases.add(item.upper())
-
-    @property
-    def empty(self) -> bool:
-        return not (self.names or self.bases or self.mmtypes)
-
-    def __call__(self, frame: bytes) -> bool:
-        if self.empty:
-            return True
-        try:
-            h = decode_header(frame)
-        except DecodeError:
-            return False
-        name = mmtype_name(h.mmtype, h.oui)
-        return h.mmtype in self.mmtypes or name in self.names or name.split(".")[0] in self.bases
-
-
 #: Messages only a modem sends: its confirmations of host requests and its own indications.
 MODEM_ONLY = frozenset({
     "CM_SET_KEY.CNF", "CM_GET_KEY.CNF", "CM_NW_INFO.CNF", "CC_DISCOVER_LIST.CNF", "CM_BRG_INFO.CNF",
@@ -136,6 +101,16 @@ def modem_macs(frames: Iterable[bytes]) -> set[bytes]:
     return out
 
 
+def _wanted(keep: TypeFilter | None, frame: bytes) -> bool:
+    if keep is None:
+        return True
+    try:
+        h = decode_header(frame)
+    except DecodeError:
+        return False
+    return keep.matches(h.mmtype, h.oui)
+
+
 def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", only_src: Iterable[bytes] = (),
                 exclude_src: Iterable[bytes] = ()) -> list[tuple[float, bytes]]:
     """The HomePlug AV frames of a capture, ``(seconds since the first kept frame, bytes)``.
@@ -147,7 +122,10 @@ def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", on
 
     if sources not in SOURCES:
         raise ReplayError(f"--from is one of {', '.join(SOURCES)}, not {sources!r}")
-    keep = TypeFilter(types)
+    try:
+        keep = parse_type_filter(list(types))  # the one --type filter (plcstack.capture.typefilter)
+    except TypeFilterError as exc:
+        raise ReplayError(str(exc)) from exc
     frames: list[tuple[float, bytes]] = []
     try:
         with open_capture(path) as reader:
@@ -165,7 +143,7 @@ def read_frames(path: str, types: Iterable[str] = (), sources: str = "hosts", on
         src = frame[6:12]
         if (sources == "hosts" and src in modems) or (sources == "modems" and src not in modems):
             continue
-        if (only and src not in only) or src in excluded or not keep(frame):
+        if (only and src not in only) or src in excluded or not _wanted(keep, frame):
             continue
         out.append((ts, frame))
     if not out:
@@ -188,7 +166,7 @@ def replay_into_network(frames: list[tuple[float, bytes]], network: NetworkConfi
     pl = network.powerline()
     target = modem or network.modems[0].config.mac
     if target not in pl.modems:
-        raise ReplayError(f"no modem {target.hex(':')} in {network.source}")
+        raise ReplayError(f"no modem {format_mac(target)} in {network.source}")
     out = Replayed()
     settle = 2.0  # let the AVLN form first, as a real network would have
     pl.run_until(settle)

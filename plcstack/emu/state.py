@@ -19,7 +19,7 @@ class Role(StrEnum):
     UNASSOCIATED = "unassociated"
     STATION = "station"
     CCO = "cco"
-    RESETTING = "resetting"  # rebooting after VS_RS_DEV / VS_FAC_DEFAULTS, or restarting after a key change
+    RESETTING = "resetting"  # rebooting after VS_RS_DEV / VS_FAC_DEFAULTS / a committed PIB, or after a key change
 
 
 class Trigger(Enum):
@@ -45,7 +45,6 @@ TRANSITIONS: dict[tuple[Role, Trigger], Role] = {
     (Role.UNASSOCIATED, Trigger.WON_ELECTION): Role.CCO,
     (Role.UNASSOCIATED, Trigger.ASSOCIATED): Role.STATION,
     (Role.UNASSOCIATED, Trigger.KEY_CHANGED): Role.UNASSOCIATED,
-    (Role.UNASSOCIATED, Trigger.RESTART_AFTER_KEY): Role.RESETTING,
     (Role.STATION, Trigger.CCO_LOST): Role.UNASSOCIATED,
     (Role.STATION, Trigger.KEY_CHANGED): Role.UNASSOCIATED,
     (Role.STATION, Trigger.ASSOC_REFUSED): Role.UNASSOCIATED,
@@ -53,6 +52,7 @@ TRANSITIONS: dict[tuple[Role, Trigger], Role] = {
     (Role.STATION, Trigger.TOLD_TO_LEAVE): Role.UNASSOCIATED,
     (Role.CCO, Trigger.KEY_CHANGED): Role.UNASSOCIATED,
     (Role.CCO, Trigger.RESIGNED): Role.UNASSOCIATED,
+    (Role.UNASSOCIATED, Trigger.RESTART_AFTER_KEY): Role.RESETTING,
     (Role.UNASSOCIATED, Trigger.RESET): Role.RESETTING,
     (Role.STATION, Trigger.RESET): Role.RESETTING,
     (Role.CCO, Trigger.RESET): Role.RESETTING,
@@ -79,7 +79,8 @@ class TimerName(StrEnum):
     USAI = "usai"  # next CM_UNASSOCIATED_STA.IND
     BEACON = "beacon"  # next beacon (CCo: central, station: discover) and beacon-loss check
     ASSOC = "assoc"  # CC_ASSOC.CNF / CM_GET_KEY.CNF did not come
-    RESET = "reset"  # back from a reset or a key-change restart
+    RESET = "reset"  # back from a reset
+    PLC_UP = "plc_up"  # the power-line side is back after a key change
     PB = "pb"  # next CM_SC_JOIN.REQ of an open push-button window
 
 
@@ -101,7 +102,7 @@ class Timers:
     loss_beacons: int = rules.REDISCOVERY_TICKS  # beacon periods without the CCo before rediscovery
     assoc_s: float = rules.ASSOC_TIMEOUT_S  # wait for CC_ASSOC.CNF / CM_GET_KEY.CNF before retrying
     reset_s: float | None = None  # silent after VS_RS_DEV / VS_FAC_DEFAULTS (None: the chip profile's)
-    set_key_s: float | None = None  # silent after a key change (None: the chip profile's; 0: none)
+    set_key_s: float | None = None  # power line down after a key change (None: the chip profile's; 0: none)
     pb_window_s: float = 120.0  # push-button (MS_PB_ENC join) pairing window
 
     def __post_init__(self) -> None:

@@ -117,6 +117,7 @@ class EvseSession:
     time_out: int = 6
     starts: int = 0  # CM_START_ATTEN_CHAR.IND received
     sounds: int = 0  # CM_MNBC_SOUND.IND received
+    foreign_sounds: int = 0  # CM_MNBC_SOUND.IND from this EV with another RunID while sounding
     profiles: list[tuple[int, ...]] = field(default_factory=list)  # CM_ATTEN_PROFILE.IND groups
     vendor_profiles: list[tuple[int, ...]] = field(default_factory=list)  # QCA VS_ATTENUATION_CHARACTERISTICS.IND
     source_id: bytes = bytes(17)
@@ -183,6 +184,14 @@ class EvseMachine(SlacMachine):
                 if sh is not None:
                     sh(self, s, frame, now)
                     return
+        if isinstance(frame.message, messages.CM_MNBC_SOUND_IND):
+            sounding = next((x for x in reversed(self.sessions.values())
+                             if x.ev_mac == frame.src and x.state is SessionState.SOUNDING), None)
+            if sounding is not None:  # its CM_ATTEN_PROFILE.IND must not count for the session
+                sounding.foreign_sounds += 1
+                self._ignore(frame, now, f"RunID {bytes(frame.message.run_id).hex()} is not the sounding "
+                                         f"session's {sounding.run_id.hex()}")
+                return
         if (frame.mmtype >> 13) == 3 and not isinstance(frame.message, messages.CM_SLAC_PARM_CNF):
             self._ignore(frame, now, f"not expected while {self.state.value}")
 
@@ -346,12 +355,14 @@ class EvseMachine(SlacMachine):
         assert frame is not None
         s.sounds += 1
         s.source_id = bytes(frame.message.sender_id)
+        if len(self._usable_profiles(s)) >= s.num_sounds:  # its profile came first
+            self._finish_sounding(s, None, now)
 
     def _on_profile(self, s: EvseSession, frame: Frame | None, now: float) -> None:
         assert frame is not None
         m = frame.message
         s.profiles.append(tuple(m.aag[:m.num_groups]))
-        if len(s.profiles) >= s.num_sounds:
+        if len(self._usable_profiles(s)) >= s.num_sounds:
             self._finish_sounding(s, None, now)
 
     def _on_vendor_profile(self, s: EvseSession, frame: Frame | None, now: float) -> None:
@@ -359,18 +370,32 @@ class EvseMachine(SlacMachine):
         assert frame is not None
         m = frame.message
         s.vendor_profiles.append(tuple(m.aag[:m.num_groups]))
-        if not s.profiles and len(s.vendor_profiles) >= s.num_sounds:
+        if not s.profiles and len(self._usable_profiles(s)) >= s.num_sounds:
             self._finish_sounding(s, None, now)
+
+    @staticmethod
+    def _usable_profiles(s: EvseSession) -> list[tuple[int, ...]]:
+        """The modem's profiles that stand for sounds of this session.  The modem reports every sound of
+        the EV's MAC, whatever its RunID; when the host sees the sounds too, only as many profiles as
+        sounds with the session's RunID count (a profile may come just before its sound).  A modem
+        that forwards no sounds at all leaves the profiles to speak for themselves (pyslac and
+        open-plc-utils ``evse`` count every profile)."""
+        profiles = s.profiles or s.vendor_profiles
+        if s.sounds or s.foreign_sounds:
+            return profiles[:s.sounds]
+        return profiles
 
     def _finish_sounding(self, s: EvseSession, frame: Frame | None, now: float) -> None:
         self._scancel(s, SessionTimer.MNBC)
-        groups, sounds = average_profiles(s.profiles or s.vendor_profiles)
+        groups, sounds = average_profiles(self._usable_profiles(s))
+        foreign = f", {s.foreign_sounds} with another RunID ignored" if s.foreign_sounds else ""
         if not sounds:
-            self._session_failed(s, now, Step.ATTEN_PROFILE, f"no CM_ATTEN_PROFILE.IND ({s.sounds} sound(s) seen)",
-                                 SessionTimer.MNBC)
+            self._session_failed(s, now, Step.ATTEN_PROFILE,
+                                 f"no CM_ATTEN_PROFILE.IND for a sound of the session ({s.sounds} sound(s) seen"
+                                 f"{foreign})", SessionTimer.MNBC)
             return
         s.report = AttenuationProfile(self.mac, sounds, groups, self.config.evse_id)
-        self._emit(ev.StepDone(now, Step.MNBC_SOUND, s.ev_mac, f"{s.sounds} sound(s), {sounds} profile(s)"))
+        self._emit(ev.StepDone(now, Step.MNBC_SOUND, s.ev_mac, f"{s.sounds} sound(s), {sounds} profile(s){foreign}"))
         self._emit(ev.AttenuationReported(now, s.run_id, s.ev_mac, s.report))
         s.state = SessionState.WAIT_RSP
         s.tries = 1

@@ -32,6 +32,8 @@ from plcstack.slac.timers import DEFAULT_TIMERS, SlacTimers
 
 #: Capture timestamps are the capturing host's: allow this much (s) before calling a timer violated.
 TOLERANCE_S = 0.005
+#: Two identical frames this close (s) in a capture of several interfaces are one frame seen twice.
+DUPLICATE_WINDOW_S = 0.002
 M = messages
 _RUN_ID_TYPES = (M.CM_SLAC_PARM_REQ, M.CM_SLAC_PARM_CNF, M.CM_START_ATTEN_CHAR_IND, M.CM_MNBC_SOUND_IND,
                  M.CM_ATTEN_CHAR_IND, M.CM_ATTEN_CHAR_RSP, M.CM_SLAC_MATCH_REQ, M.CM_SLAC_MATCH_CNF)
@@ -62,6 +64,7 @@ class RecordedSession:
     match_cnf: list[Seen] = field(default_factory=list)
     new_key: list[Seen] = field(default_factory=list)
     set_key: list[Seen] = field(default_factory=list)  # a host's CM_SET_KEY.REQ before the session
+    copies: int = 0  # second copies of frames skipped (a capture of several interfaces saw them twice)
 
     @property
     def first_t(self) -> float:
@@ -80,16 +83,50 @@ class RecordedSession:
 # -------------------------------------------------------------------------------------- grouping
 
 
+def _enough_of(m: Any) -> bool:
+    """A message cut short still counts when what the analysis reads is there: the RunID (and CNT) of a
+    sound or a request; open-plc-utils ``pev`` sends CM_MNBC_SOUND.IND 7 bytes short of its RND (tshark:
+    malformed), which is no reason to say the EV never sounded."""
+    if isinstance(m, M.CM_MNBC_SOUND_IND):
+        return m.run_id is not None and m.cnt is not None
+    return isinstance(m, _RUN_ID_TYPES) and not isinstance(m, M.CM_ATTEN_CHAR_IND | M.CM_SLAC_MATCH_CNF) \
+        and getattr(m, "run_id", None) is not None
+
+
+def _copy_of_an_earlier_frame(r: Any, recent: dict[bytes, tuple[int, bool, Any]]) -> bool:
+    """A second copy of one frame: a Linux cooked capture of every interface (``tcpdump -i any``) sees a
+    frame once leaving one interface and once arriving on another (a bridge, a veth pair).  Same bytes
+    from the source address on, within :data:`DUPLICATE_WINDOW_S`, one of them without a recorded
+    destination or the two in different directions."""
+    key = bytes(r.data[6:])
+    prev = recent.get(key)
+    recent[key] = (r.time_ns, r.dst_known, r.outgoing)
+    if len(recent) > 256:
+        recent.pop(next(iter(recent)))
+    if prev is None or r.time_ns - prev[0] > DUPLICATE_WINDOW_S * 1e9:
+        return False
+    return not (r.dst_known and prev[1]) or (r.outgoing is not None and r.outgoing != prev[2])
+
+
 def group_sessions(records: Any) -> list[RecordedSession]:
-    """Group decoded capture records (``plcstack.capture.Record``) into SLAC sessions, in order of appearance."""
+    """Group decoded capture records (``plcstack.capture.Record``) into SLAC sessions, in order of appearance.
+
+    The second copy of a frame that a capture of several interfaces saw twice is not counted (see
+    :func:`_copy_of_an_earlier_frame`; ``RecordedSession.copies`` says how many were skipped)."""
     sessions: list[RecordedSession] = []
     by_run: dict[bytes, RecordedSession] = {}
     keys: list[Seen] = []  # every CM_SET_KEY.REQ, attached below to the session that follows it
+    recent: dict[bytes, tuple[int, bool, Any]] = {}
     for r in records:
         f = r.frame
-        if f is None or f.truncated is not None:
+        if f is None or (f.truncated is not None and not _enough_of(f.message)):
             continue
         m = f.message
+        if _copy_of_an_earlier_frame(r, recent):
+            dup = by_run.get(bytes(m.run_id)) if isinstance(m, _RUN_ID_TYPES) else None
+            if dup is not None:
+                dup.copies += 1
+            continue
         seen = Seen(r.index, r.time, f)
         if isinstance(m, _RUN_ID_TYPES):
             run_id = bytes(m.run_id)
@@ -323,7 +360,7 @@ def assess(s: RecordedSession, timers: SlacTimers = DEFAULT_TIMERS, t0: float = 
         "run_id": s.run_id.hex(), "attempt": s.attempt, "ev_mac": format_mac(s.ev_mac) if s.ev_mac else None,
         "evse_mac": format_mac(evse_mac) if evse_mac else None, "evse_candidates": [format_mac(m) for m in evse_macs],
         "result": result, "stopped": stopped or None, "start_s": round(start - t0, 6),
-        "first_frame": s.all_frames()[0].index, "last_frame": s.all_frames()[-1].index,
+        "first_frame": s.all_frames()[0].index, "last_frame": s.all_frames()[-1].index, "copies_skipped": s.copies,
         "exchange_s": round(s.match_cnf[0].t - s.parm_req[0].t, 4) if s.match_cnf and s.parm_req else None,
         "retries": {"CM_SLAC_PARM.REQ": max(0, len(s.parm_req) - 1),
                     "CM_ATTEN_CHAR.IND": max(0, len(s.atten_ind) - len({x.frame.src for x in s.atten_ind})),
@@ -419,22 +456,24 @@ def analyse_capture_partial(path: str | os.PathLike[str], timers: SlacTimers = D
     records = []
     error: Exception | None = None
     try:
-        for r in CaptureDecoder(path):
+        for r in CaptureDecoder(path):  # a path, "-" (standard input) or a binary stream
             records.append(r)
     except (CaptureFormatError, OSError, ValueError) as exc:
         error = exc
-    t0 = records[0].time if records else 0.0
+    t0 = (records[0].time_ns - records[0].rel_ns) / 1e9 if records else 0.0  # the first packet, as decode's -t r
     return [assess(s, timers, t0) for s in group_sessions(records)], error
 
 
 def format_sessions(sessions: list[dict[str, Any]], path: str) -> str:
     if not sessions:
         return f"{path}: no SLAC session (no frame with a RunID)"
+    path = "<stdin>" if path == "-" else path
     lines = [f"{path}: {len(sessions)} SLAC session(s)"]
     for s in sessions:
         head = (f"\nRunID {s['run_id']}" + (f" (attempt {s['attempt']})" if s["attempt"] > 1 else "")
                 + f" at {s['start_s']:.3f} s, frames {s['first_frame']}-{s['last_frame']}: EV {s['ev_mac']}, "
-                f"EVSE {s['evse_mac']}: {s['result'].upper() if s['result'] == MATCHED else 'stopped at ' + s['result']}")
+                f"EVSE {s['evse_mac'] or 'not seen'}: "
+                f"{s['result'].upper() if s['result'] == MATCHED else 'stopped at ' + s['result']}")
         if s["exchange_s"] is not None:
             head += f" (CM_SLAC_PARM.REQ -> CM_SLAC_MATCH.CNF {s['exchange_s']:.3f} s)"
         lines.append(head)
@@ -448,6 +487,9 @@ def format_sessions(sessions: list[dict[str, Any]], path: str) -> str:
         for a in s["attenuation"]:
             lines.append(f"  attenuation from {a['evse_mac']}: average {a['average_db']:.1f} dB over {a['groups']} "
                          f"groups ({a['num_sounds']} sounds)")
+        if s["copies_skipped"]:
+            lines.append(f"  {s['copies_skipped']} second copies of frames skipped (the capture saw them on two "
+                         "interfaces, e.g. tcpdump -i any)")
         retries = {k: v for k, v in s["retries"].items() if v}
         if retries:
             lines.append("  retries: " + ", ".join(f"{k} x{v}" for k, v in retries.items()))

@@ -132,3 +132,21 @@ def test_a_pipe_prints_each_frame_as_soon_as_it_is_complete(tmp_path: Path) -> N
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_write_saves_the_frames_shown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``-w FILE`` (tshark's habit): the shown frames go to a nanosecond pcap; -w over an input is refused."""
+    src = mix(tmp_path, 120)
+    out = tmp_path / "slac.pcap"
+    code, text, _ = run(capsys, str(src), "--type", "SLAC", "-w", str(out), "--stats")
+    assert code == 0
+    code, again, _ = run(capsys, str(out), "--json")
+    saved = [json.loads(line) for line in again.splitlines()]
+    code, orig, _ = run(capsys, str(src), "--type", "SLAC", "--json")
+    shown = [json.loads(line) for line in orig.splitlines()]
+    assert saved and [(o["time_ns"], o["name"], o["fields"]) for o in saved] == [
+        (o["time_ns"], o["name"], o["fields"]) for o in shown]
+    code, _, err = run(capsys, str(out), "-w", str(out))
+    assert code == 2 and "overwrite an input" in err
+    code, _, err = run(capsys, str(src), "-w", str(tmp_path / "no" / "such" / "dir.pcap"))
+    assert code == 2 and "cannot write" in err

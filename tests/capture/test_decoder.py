@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
-from plcstack.capture import CaptureDecoder, count_decoded, record_json
+import pytest
+
+from plcstack.capture import CaptureDecoder, count_decoded, record_json, summary_line
 from plcstack.capture.chunks import read_headers
 from plcstack.cli import main
 from plcstack.codec import encode_frame, format_mac, make_frame
 from plcstack.codec import messages as m
-from plcstack.codec.fragment import fragment
+from plcstack.codec.fragment import OPEN_PLC_UTILS, SPEC, fragment
 from plcstack.pcapio import PcapWriter, write_pcap
 from plcstack.samples import realistic_mix
 
@@ -162,6 +164,22 @@ def test_error_records_keep_what_is_known(tmp_path):
     assert obj["error_offset"] == 18 and "MMV" in obj["error"]
 
 
+def test_error_records_show_the_header_the_codec_read(tmp_path):
+    """A bad OUI: MMV, MMTYPE and FMI were read before the fault; JSON, the line and the filter use them."""
+    wire = bytearray(encode_frame(make_frame("00:b0:52:00:00:01", "02:00:00:00:00:01", m.VS_SW_VER_REQ(), mmv=1,
+                                             fmi=0x0007)))
+    wire[19:22] = b"\x00\xb0\x12"
+    path = _write(tmp_path, [(1.0, bytes(wire))])
+    (rec,) = list(CaptureDecoder(path))
+    obj = record_json(rec)
+    assert (obj["kind"], obj["mmv"], obj["mmtype"], obj["oui"], obj["name"]) == ("error", 1, 0xA000, "00b012",
+                                                                                 "VS_0xA000.REQ")
+    assert obj["fmi"] == {"raw": "0007", "nf_mi": 0, "fn_mi": 0, "fmsn": 7}
+    assert "VS_0xA000.REQ [error]" in summary_line(rec)
+    for expr, shown in (("mmtype == 0xa000", 1), ("fmi.fmsn == 7 and error.field == \"oui\"", 1), ("mmv == 0", 0)):
+        assert len(list(CaptureDecoder(path, display_filter=expr))) == shown, expr
+
+
 def test_incomplete_reassemblies_are_reported(tmp_path):
     msg = m.VS_RD_MEM_CNF(length=3500, data=bytes(3500))
     wires = fragment(make_frame("00:b0:52:00:00:01", "02:00:00:00:00:01", msg, mmv=1), fmsn=7)
@@ -172,6 +190,26 @@ def test_incomplete_reassemblies_are_reported(tmp_path):
     assert dec.stats.incomplete == 1 and dec.stats.incomplete_details[0]["reason"] == "end of input"
     assert dec.stats.incomplete_details[0]["frames"] == [1, 2]
     assert "got fragments 1,2 of 3" in dec.incomplete_lines[0]
+
+
+@pytest.mark.parametrize("convention", [SPEC, OPEN_PLC_UTILS])
+@pytest.mark.parametrize("types", [None, "QCA", "VS_RD_MEM", "0xA009"])
+def test_vendor_messages_reassemble_in_both_fmi_octet_orders(tmp_path, convention, types):
+    """A continuation of a vendor message carries no OUI; in the open-plc-utils octet order its header
+    reads as a bad OUI, and the --type filter (by OUI or name) must still let the whole sequence through."""
+    msg = m.VS_RD_MEM_CNF(length=3500, data=bytes(range(256)) * 13 + bytes(172))
+    wires = fragment(make_frame("00:b0:52:00:00:01", "02:00:00:00:00:01", msg, mmv=1, vlan=[(0x88A8, 3), (0x8100, 4)]),
+                     fmsn=6, convention=convention)
+    other = _slac(1)
+    path = _write(tmp_path, [(0.0, wires[0]), (0.01, other), (0.02, wires[1]), (0.03, wires[2])])
+    dec = CaptureDecoder(path, types=types)
+    recs = list(dec)
+    frags = [r for r in recs if r.kind == "fragment"]
+    assert [r.index for r in frags] == [1, 3, 4] and dec.stats.errors == 0 and dec.stats.incomplete == 0
+    assert frags[-1].reassembled is not None and frags[-1].reassembled.message == msg
+    assert [r.fragment.split(" of ")[0] for r in frags] == ["fragment 1/3", "fragment 2/3", "last fragment 3/3"]
+    assert all(" of VS_RD_MEM.CNF, FMSN 6 " in r.fragment and r.fragment in summary_line(r) for r in frags)
+    assert [r.index for r in recs if r.kind == "message"] == ([] if types else [2])
 
 
 def test_a_60_byte_frame_with_a_fragment_looking_fmi_is_decoded_whole(tmp_path):

@@ -54,3 +54,24 @@ def test_error_records() -> None:
         err = exc
     rec = CapturedFrame(9, 0, bytes(wire), error=err, orig_len=len(wire))
     assert hit(rec, 'error and error.field == "mmv" and kind == "error"') and not hit(rec, "name")
+
+
+def test_a_field_no_frame_can_have_is_an_error_with_suggestions() -> None:
+    """A misspelt field or an unquoted name must not silently match nothing (Wireshark refuses them too)."""
+    import pytest
+
+    from plcstack.capture import CaptureDecoder, DisplayFilterError
+    from plcstack.capture.fields import check_filter_fields
+
+    for text, needle in (("reslut != 0", "did you mean result"), ("name == CM_SET_KEY.CNF", "need quotes"),
+                         ("stations.macc == 00:00:00:00:00:01", "stations.mac"), ("foo", "unknown field 'foo'")):
+        with pytest.raises(DisplayFilterError, match=needle):
+            check_filter_fields(parse_display_filter(text))
+        with pytest.raises(DisplayFilterError):
+            CaptureDecoder([], display_filter=text)
+    for text in ("networks.stations.mac == 00:00:00:00:00:01", "vlan[1].vid == 3", "hp10.mctrl.ne", "aag[3] > 10",
+                 "fields.nid", "body contains 01", "trailing", "eth.type == 0x88e1", "error.field == \"mmv\"",
+                 "frame.number == 4", "frame.len > 10", "homeplug_av.mmhdr.mmtype == 0x607d"):
+        check_filter_fields(parse_display_filter(text))
+    wire = encode("02:00:00:00:00:01", "02:00:00:00:00:02", m.CM_SLAC_MATCH_CNF(run_id=bytes(8), nid=NID))
+    assert hit(rec_of(wire), "frame.number == 4 and homeplug_av.mmhdr.mmtype == 0x607d and frame.len > 60")

@@ -21,7 +21,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emu"))
 from netns_helpers import REPO, bench, emulator, need_tools  # noqa: E402
 
-from plcstack.capture.live import _BPF_JEQ_K, _BPF_LDH_ABS, _BPF_RET_K, _filter_program  # noqa: E402
+from plcstack.capture import CaptureDecoder, record_json  # noqa: E402
+from plcstack.capture.live import _BPF_JEQ_K, _BPF_LDH_ABS, _BPF_RET_K, MAX_TAGS, _filter_program  # noqa: E402
 
 
 def _program(ethertypes: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
@@ -59,6 +60,19 @@ def test_kernel_filter_keeps_homeplug_behind_up_to_two_tags() -> None:
         assert (_run_bpf(prog, macs + head + bytes(50)) > 0) is kept, head.hex()
 
 
+def test_kernel_filter_looks_through_every_tag_the_codec_reads() -> None:
+    """QinQ of QinQ, 0x9100 tags: up to MAX_TAGS tags in the frame (the kernel strips one more)."""
+    prog = _program((0x88E1, 0x887B))
+    tpids = (0x88A8, 0x8100, 0x9100, 0x8100, 0x88A8, 0x8100, 0x9100, 0x8100)
+    assert len(tpids) == MAX_TAGS
+    for depth in range(MAX_TAGS + 1):
+        tags = b"".join(struct.pack("!HH", tpid, k + 1) for k, tpid in enumerate(tpids[:depth]))
+        for et, kept in ((b"\x88\xe1", True), (b"\x88\x7b", True), (b"\x86\xdd", False)):
+            assert (_run_bpf(prog, bytes(12) + tags + et + bytes(50)) > 0) is kept, (depth, et.hex())
+    too_deep = b"".join(struct.pack("!HH", 0x8100, k) for k in range(MAX_TAGS + 1))
+    assert _run_bpf(prog, bytes(12) + too_deep + b"\x88\xe1" + bytes(50)) == 0
+
+
 @pytest.mark.netns
 @pytest.mark.realtools
 def test_live_capture_with_the_emulator(tmp_path: Path) -> None:
@@ -67,9 +81,11 @@ def test_live_capture_with_the_emulator(tmp_path: Path) -> None:
     with bench(1) as b, emulator(b, None, tmp_path, extra=("--iface", b.modem_if(0))):
         host = b.hosts[0]
         err_path = tmp_path / "decode.err"
+        saved = tmp_path / "live.pcap"
         with open(err_path, "w") as err:
             dec = subprocess.Popen(["ip", "netns", "exec", b.ns(0), sys.executable, "-m", "plcstack", "decode", "-i",
-                                    host, "--json", "-l"], stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                    host, "--json", "-l", "-w", str(saved)], stdout=subprocess.PIPE, stderr=err,
+                                   text=True, env=env)
         try:
             deadline = time.monotonic() + 20
             while "capturing on" not in err_path.read_text():
@@ -84,6 +100,7 @@ def test_live_capture_with_the_emulator(tmp_path: Path) -> None:
                       "m.CM_SLAC_PARM_REQ(run_id=bytes(range(8))), **kw)\n"
                       "s.send(w(vlan=0xA005))\n"
                       "s.send(w(vlan=[(0x88A8, 10), (0x8100, 0x200B)]))\n"
+                      "s.send(w(vlan=[(0x88A8, 1), (0x8100, 2), (0x9100, 3), (0x8100, 0x2004)]))\n"
                       "s.send(bytes(6) + bytes.fromhex('020000000007') + b'\\x08\\x00' + bytes(46))\n")
             subprocess.run(["ip", "netns", "exec", b.emu_ns, sys.executable, "-c", inject], check=True, env=env,
                            timeout=30)
@@ -99,6 +116,13 @@ def test_live_capture_with_the_emulator(tmp_path: Path) -> None:
         slac = [o for o in objs if o["name"] == "CM_SLAC_PARM.REQ"]
         assert [o["vlan"] for o in slac] == [[{"tpid": 0x8100, "id": 5, "pcp": 5, "dei": 0}],
                                             [{"tpid": 0x88A8, "id": 10, "pcp": 0, "dei": 0},
-                                             {"tpid": 0x8100, "id": 11, "pcp": 1, "dei": 0}]]
+                                             {"tpid": 0x8100, "id": 11, "pcp": 1, "dei": 0}],
+                                            [{"tpid": 0x88A8, "id": 1, "pcp": 0, "dei": 0},
+                                             {"tpid": 0x8100, "id": 2, "pcp": 0, "dei": 0},
+                                             {"tpid": 0x9100, "id": 3, "pcp": 0, "dei": 0},
+                                             {"tpid": 0x8100, "id": 4, "pcp": 1, "dei": 0}]]
         assert all(o["error"] is None for o in objs)
         assert f"# {len(objs)} HomePlug frames" in errtext  # Ctrl-C printed the summary
+        again = [record_json(r) for r in CaptureDecoder(saved)]  # -w saved every frame, times to the ns
+        assert [(o["time_ns"], o["name"], o["vlan"]) for o in again] == [(o["time_ns"], o["name"], o["vlan"])
+                                                                          for o in objs]

@@ -233,3 +233,41 @@ def test_every_declared_message_takes_the_fast_path(monkeypatch):
         if 0x8000 <= d.mmtype < 0xA000:
             continue  # manufacturer range: always the general path
         assert decode_frame(raw) == expected[d.layout.name], d.name
+
+
+def test_decode_errors_carry_the_header_fields_read_before_the_fault():
+    """A report on a corrupted frame still shows its addresses, tags, MMV and MMTYPE (DecodeError.header)."""
+    tags = [(0x88A8, 100), (0x8100, 0x2005)]
+    slac = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(), vlan=tags)))
+    slac[22] = 0x08  # MMV behind two tags
+    with pytest.raises(DecodeError) as info:
+        decode_header(bytes(slac))
+    h = info.value.header
+    assert (h.dst, h.src, h.ethertype, h.mmv, h.mmtype, h.fmi, h.oui) == (
+        bytes.fromhex(DST.replace(":", "")), bytes.fromhex(SRC.replace(":", "")), 0x88E1, 8, 0x6064, None, None)
+    assert [(t.tpid, t.tci) for t in h.vlan_tags] == tags
+    vs = bytearray(encode_frame(make_frame(DST, SRC, m.VS_SW_VER_REQ(), mmv=1)))
+    vs[19:22] = b"\x00\xb0\x12"  # the OUI after FMI
+    with pytest.raises(DecodeError) as info:
+        decode_frame(bytes(vs))
+    h = info.value.header
+    assert (info.value.field, h.mmv, h.mmtype, h.fmi, h.oui) == ("oui", 1, 0xA000, 0, b"\x00\xb0\x12")
+    with pytest.raises(DecodeError) as info:
+        decode_frame(bytes(slac[:20]))  # cut inside the second VLAN tag
+    assert info.value.field == "vlan" and [(t.tpid, t.tci) for t in info.value.header.vlan_tags] == tags[:1]
+    undefined = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ())))
+    undefined[15:17] = b"\xfc\x7f"  # 0x7FFC: no such public MMTYPE
+    with pytest.raises(DecodeError) as info:
+        decode_frame(bytes(undefined))
+    assert info.value.field == "mmtype" and info.value.header.mmtype == 0x7FFC and info.value.header.fmi == 0
+
+
+@pytest.mark.parametrize("octet3", [0x01, 0x0F, 0x12, 0x3F])
+def test_a_fragment_number_beyond_the_fragment_count_is_flagged(octet3):
+    """FMI FN_MI > NF_MI (also with NF_MI = 0: 'fragment 2 of 1') is impossible: decoded whole, flagged."""
+    wire = bytearray(encode_frame(make_frame(DST, SRC, m.CM_SLAC_PARM_REQ(run_id=bytes(range(8))))))
+    wire[17] = octet3
+    for decoded in (decode_frame(bytes(wire)), decode_header(bytes(wire))):
+        assert decoded.fmi_anomaly is not None and "impossible" in decoded.fmi_anomaly
+        assert not decoded.is_fragment
+    assert decode_frame(bytes(wire)).message.run_id == bytes(range(8))

@@ -13,7 +13,6 @@ from plcstack.emu.config import ConfigError, default_network, load_network, netw
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples" / "emu").glob("*.toml"))
-SHARED = REPO.parent / "shared" / "captures" / "openplc-clients"
 
 
 

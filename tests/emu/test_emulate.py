@@ -10,7 +10,6 @@ from plcstack.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples" / "emu").glob("*.toml"))
-SHARED = REPO.parent / "shared" / "captures" / "openplc-clients"
 
 
 

@@ -85,17 +85,17 @@ def test_window_and_scope():
 
 @pytest.mark.parametrize(("kw", "needle"), [({"loss": 1.5}, "probability"), ({"a": MAC_A}, "both a and b"),
                                             ({"delay_s": -1}, ">= 0"),
-                                            ({"drop": ("NOT_A_TYPE..X",)}, "unknown message type")])
+                                            ({"drop": ("CM_SLAC_MACH.CNF",)}, "did you mean")])
 def test_bad_faults_are_typed_errors(kw, needle):
     with pytest.raises(FaultError, match=needle):
         Fault(**kw)
 
 
-def network(faults: list[dict], **timers: float) -> dict:
+def network(faults: list[dict], pev_chip: str = "QCA7000", **timers: float) -> dict:
     return {"network": {"seed": 4}, "timers": {"reset_s": 0.2, **timers},
             "modem": [{"name": "evse", "mac": MAC_A.hex(":"), "chip": "QCA7000", "cco": "always",
                        "password": "HomePlugAV0123"},
-                      {"name": "pev", "mac": MAC_B.hex(":"), "chip": "QCA7000", "cco": "never"}],
+                      {"name": "pev", "mac": MAC_B.hex(":"), "chip": pev_chip, "cco": "never"}],
             "fault": faults}
 
 
@@ -126,8 +126,8 @@ def test_bad_fault_tables_name_the_entry(fault, needle):
     assert needle in str(info.value) and "net.toml" in str(info.value)
 
 
-def slac_line(faults: list[dict], **timers: float) -> PowerLine:
-    pl = network_from_dict(network(faults, **timers)).powerline()
+def slac_line(faults: list[dict], pev_chip: str = "QCA7000", **timers: float) -> PowerLine:
+    pl = network_from_dict(network(faults, pev_chip, **timers)).powerline()
     pl.run_for(3.0)
     for mac, host in ((MAC_A, HOST), (MAC_B, HOST_B)):  # both modems learn their hosts
         pl.send_from_host(mac, req(messages.VS_SW_VER_REQ(), src=host))
@@ -165,7 +165,7 @@ def test_a_total_loss_link_keeps_two_networks_apart():
     assert pl[MAC_A].role is Role.CCO and pl[MAC_B].role is Role.UNASSOCIATED  # "never" CCo: alone, waiting
 
 
-def test_slow_modem_after_set_key_is_silent_then_joins():
+def test_slow_qca7000_after_set_key_is_silent_then_joins():
     pl = slac_line([{"modem": "pev", "set_key_s": 4.0}])
     nmk = pl[MAC_A].nmk
     msg = messages.CM_SET_KEY_REQ(key_type=1, my_nonce=bytes(4), your_nonce=bytes(4), pid=4, prn=0, pmn=0,
@@ -174,6 +174,23 @@ def test_slow_modem_after_set_key_is_silent_then_joins():
     assert cnf.message.result == 1 and pl[MAC_B].role is Role.RESETTING
     assert pl.request(MAC_B, req(messages.VS_SW_VER_REQ(), src=HOST_B), wait_s=3.0) == []  # still restarting
     pl.run_for(3.0)
+    assert pl[MAC_B].role is Role.STATION and pl[MAC_B].cco_mac == MAC_A
+
+
+def test_slow_qca7420_after_set_key_answers_its_host_but_stays_off_the_line_then_joins():
+    pl = slac_line([{"modem": "pev", "set_key_s": 4.0}], pev_chip="QCA7420")
+    nmk = pl[MAC_A].nmk
+    msg = messages.CM_SET_KEY_REQ(key_type=1, my_nonce=bytes(4), your_nonce=bytes(4), pid=4, prn=0, pmn=0,
+                                  cco_capability=0, nid=pl[MAC_A].nid, new_eks=1, new_key=nmk)
+    (cnf,) = [decode_frame(f) for f in pl.request(MAC_B, encode(LOCAL_MAC, HOST_B, msg))]
+    assert cnf.message.result == 1 and pl[MAC_B].plc_restarting
+    # like a real QCA7420 after CM_SET_KEY: the host still gets answers ...
+    assert len(pl.request(MAC_B, req(messages.VS_SW_VER_REQ(), src=HOST_B), wait_s=1.0)) == 1
+    # ... but SLAC frames do not cross and the modem is in no AVLN for 4 s
+    pl.send_from_host(MAC_B, SOUND)
+    pl.run_for(2.0)
+    assert pl.take_host(MAC_A) == [] and pl[MAC_B].members() == []
+    pl.run_for(2.0)
     assert pl[MAC_B].role is Role.STATION and pl[MAC_B].cco_mac == MAC_A
 
 

@@ -62,6 +62,7 @@ WORKS: list[tuple[str, list[str]]] = [
     ("plctone -i {h} local {B} | wc -l", ["917"]),
     ("plctone -i {h} local {B} | head -1", ["0000,"]),
     ("amptone -i {h} local {B} | wc -l", ["917"]),
+    ("plctone -s -h -i {h} local {B}", [" SNR,", " BPC,"]),
     ("plclog -x -i {h} local", ["<WatchdogReport><Packet><Version>" + FW, "<CheckpointReport>"]),
     ("int6klog -i {h} local", ["<WatchdogReport>"]),
     ("plcrule -i {h} -r local", ["Read Classifier Rules"]),

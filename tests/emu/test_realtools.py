@@ -5,6 +5,8 @@ Each assertion names the exact text the tool prints for the emulated modem.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from netns_helpers import bench, emulator, modem_block, need_tools, wait_for
 
@@ -128,8 +130,13 @@ def test_plctool_set_key_changes_the_network_and_reset(tmp_path):
         wait_for(b, 0, ("plctool", "-i", h, "-m"), "STATIONS = 1")
         out = b.run(0, "plctool", "-i", h, "-R").stdout
         assert f"{h} {MAC_A} Resetting ..." in out, out
-        out = b.run(0, "plcwait", "-i", h, "-s", "-w", "5").stdout
+        t0 = time.monotonic()
+        out = b.run(0, "plcwait", "-i", h, "-s", "-w", "10").stdout
+        waited = time.monotonic() - t0
         assert "did not Start" not in out, out
+        # the QCA7420 profile takes 4 s to come back: plcwait really waits for it (docs/modem-profiles.md)
+        assert 3.0 <= waited < 10.0, waited
+        print(f"plcwait after plctool -R: {waited:.2f} s")
         out = b.run(0, "plctool", "-i", h, "-T").stdout
         assert f"{h} {MAC_A} Restoring ..." in out, out
         wait_for(b, 0, ("plctool", "-i", h, "-m"), "network->NID = B0:F2:E6:95:66:6B:03")

@@ -11,7 +11,7 @@ from plcstack.cli import main
 from plcstack.codec import BROADCAST_MAC, LOCAL_MAC, decode_frame, encode, messages
 from plcstack.emu import Timers
 from plcstack.emu.config import load_network
-from plcstack.emu.replay import ReplayError, TypeFilter, read_frames, replay_into_network
+from plcstack.emu.replay import ReplayError, read_frames, replay_into_network
 from plcstack.pcapio import PcapWriter, open_capture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +36,9 @@ def test_replay_filters_and_timing(tmp_path):
     assert len(read_frames(path, ["VS_NW_INFO.REQ"])) == 1
     assert len(read_frames(path, ["VS_SW_VER"])) == 2
     assert len(read_frames(path, ["0xA038,0xA000"])) == 3
-    assert TypeFilter([]).empty
+    assert len(read_frames(path, [])) == 3
+    with pytest.raises(ReplayError, match="did you mean"):
+        read_frames(path, ["VS_SW_VERR"])  # the one --type filter names the closest known types
 
 
 def test_replay_into_emulator_records_the_answers(tmp_path):

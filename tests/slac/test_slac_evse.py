@@ -184,3 +184,35 @@ def test_qualcomm_vendor_profiles_when_the_firmware_sends_no_cm_atten_profile() 
             pev_mac=PEV_HOST, num_groups=58, carriers_per_group=16, aag=bytes([17]) * 58)), 0.2 + 0.02 * i)
     (ind,) = [f for f in sent(evse) if f.name == "CM_ATTEN_CHAR.IND"]
     assert ind.message.num_sounds == 10 and set(ind.message.aag) == {17}
+
+
+def test_sounds_with_another_run_id_do_not_count_even_though_the_modem_reports_them() -> None:
+    """The modem sends a CM_ATTEN_PROFILE.IND for every sound of the EV's MAC; only the sounds with the
+    session's RunID may count (a profile may still arrive just before its sound)."""
+    evse = evse_waiting()
+    evse.receive(parm_req(), 0.1)
+    evse.receive(start_atten(), 0.12)
+    sent(evse)
+    for i in range(10):  # every other sound carries a stale RunID
+        t = 0.2 + 0.02 * i
+        if i % 2:
+            evse.receive(profile(20), t)  # profile before its sound
+            evse.receive(sound(9 - i), t)
+        else:
+            evse.receive(sound(9 - i, run_id=b"\x99" * 8), t)
+            evse.receive(profile(40), t)
+    assert sent(evse) == []  # 5 of 10 sounds: the window decides
+    (ind,) = [f for _, f in fire(evse, 0.75)]
+    assert ind.name == "CM_ATTEN_CHAR.IND" and ind.message.num_sounds == 5
+    ignored = [e for e in evse.events() if isinstance(e, ev.Ignored) and "RunID" in e.reason]
+    assert len(ignored) == 5
+    only_stale = evse_waiting()
+    only_stale.receive(parm_req(), 0.1)
+    only_stale.receive(start_atten(), 0.12)
+    for i in range(10):
+        only_stale.receive(sound(9 - i, run_id=b"\x99" * 8), 0.2 + 0.02 * i)
+        only_stale.receive(profile(20), 0.2 + 0.02 * i)
+    assert [f.name for f in sent(only_stale)] == ["CM_SLAC_PARM.CNF"]
+    assert fire(only_stale, 1.0) == []
+    failed = [e for e in only_stale.events() if isinstance(e, ev.Failed)]
+    assert failed and failed[0].step is Step.ATTEN_PROFILE

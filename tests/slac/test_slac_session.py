@@ -146,3 +146,51 @@ def test_session_keys_before_the_session(capture_files: list[Path]) -> None:
     assert nid and nid[0]["severity"] == "note" and nid[0]["measured"] == "01020304050607"  # pyPLC's made-up NID
     init = next(c for c in s["checks"] if c["check"] == "TT_EVSE_SLAC_init")
     assert init["ok"] and init["measured_s"] == pytest.approx(36.1, abs=0.1)
+
+
+def test_a_capture_of_every_interface_counts_each_frame_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``tcpdump -i any`` (Linux cooked) sees a frame leaving one interface and arriving on another: the
+    second copy is no CM_SLAC_PARM.REQ repetition.  Read from standard input, as ``tcpdump -w - | ...``."""
+    import io
+    import struct
+
+    from pcap_builders import pcap_bytes
+
+    from plcstack.pcapio import CaptureReader
+
+    single = recorded_run(tmp_path / "ours.pcap")
+    records = []
+    with CaptureReader(single) as reader:
+        for pkt in reader.packets():
+            frame, ns = pkt.data, pkt.time_ns
+            for k, ptype in enumerate((4, 1 if frame[0] & 1 else 0)):  # outgoing on one side, in on the other
+                sll = struct.pack("!HHH8sH", ptype, 1, 6, frame[6:12] + bytes(2), int.from_bytes(frame[12:14], "big"))
+                t = ns + 5_000 * k
+                records.append((t // 10**9, t % 10**9 // 1000, sll + frame[14:]))
+    doubled = pcap_bytes(records, linktype=113)
+    (twice,) = analyse_capture(io.BytesIO(doubled))  # type: ignore[arg-type]
+    (once,) = analyse_capture(single)
+    assert twice["copies_skipped"] >= 19 and once["copies_skipped"] == 0
+    for key in ("result", "retries", "sounds", "violations", "left_path"):
+        assert twice[key] == once[key], key
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(doubled)))
+    assert main(["slac", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<stdin>: 1 SLAC session(s)") and "MATCHED" in out and "second copies" in out
+
+
+def test_sounds_short_of_their_rnd_still_count(tmp_path: Path) -> None:
+    """open-plc-utils ``pev`` sends CM_MNBC_SOUND.IND 7 bytes short (64 of 71; tshark: malformed): the
+    RunID and CNT are there, so the EV did sound."""
+    from plcstack.pcapio import CaptureReader, PcapWriter
+
+    single = recorded_run(tmp_path / "ours.pcap")
+    short = tmp_path / "short.pcap"
+    with CaptureReader(single) as reader, PcapWriter(short, nano=True) as out:
+        for pkt in reader.packets():
+            frame = pkt.data
+            sound = frame[12:14] == b"\x88\xe1" and frame[15:17] == b"\x76\x60"  # CM_MNBC_SOUND.IND
+            out.write(frame[:64] if sound else frame, time_ns=pkt.time_ns)
+    (s,) = analyse_capture(short)
+    assert s["sounds"]["sent"] == 10 and s["result"] == "matched" and s["violations"] == []
