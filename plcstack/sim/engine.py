@@ -43,6 +43,7 @@ __all__ = ["UPLINK_NONE", "UPLINK_WIFI", "UPLINK_WIRED", "Engine", "NodeStats", 
 EWMA_ALPHA = 0.2  # RSSI smoothing of the hysteresis policy
 WIFI_SAMPLE_S = 5.0  # RSSI samples every 1-5 s
 ARP_INTERVAL_S = 45.0  # mean interval of a charger's broadcasts (ARP refresh, Linux 30-60 s)
+PRUNE_GATEWAYS_ABOVE = 8  # with more gateways a reselection samples only the candidates' fading
 
 
 @dataclass
@@ -283,9 +284,12 @@ class Engine:
         valid = ((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
                  & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
                  & self._gateways_up()[gws][None, :] & self.gw_rates.not_self)
-        cur_col = np.where(self.uplink >= 0, self.gw_col_of[np.maximum(self.uplink, 0)], -1)
-        pairs = self.gw_rates.candidates(valid, cur_col)
-        rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs[pairs], t), pairs)
+        if gws.size > PRUNE_GATEWAYS_ABOVE:
+            cur_col = np.where(self.uplink >= 0, self.gw_col_of[np.maximum(self.uplink, 0)], -1)
+            pairs = self.gw_rates.candidates(valid, cur_col)
+            rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs[pairs], t), pairs)
+        else:  # a few gateways: sampling every pair costs less than choosing the candidates
+            rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs.ravel(), t))
         return np.where(valid & (rate >= self.p.min_rate_mbps), rate, 0.0)
 
     def _reselect(self, t: float) -> None:

@@ -108,22 +108,24 @@ class AvlnFormation:
     # -- hearing ---------------------------------------------------------------------------------
     def hears(self, tx: np.ndarray, rx: np.ndarray, t: float) -> np.ndarray:
         """Per pair tx[k] -> rx[k]: does rx decode tx's beacons at ``t`` (margin + fading >= 0 dB)?"""
-        return self.hears_until(tx, rx, t)[0]
+        return self.hears_until(tx, rx, t, until=False)[0]
 
-    def hears_until(self, tx: np.ndarray, rx: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    def hears_until(self, tx: np.ndarray, rx: np.ndarray, t: float,
+                    until: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`hears`, and per pair the earliest time its answer could change (inf when its margin is
         outside the fading band; :meth:`_next_look` of the fading-adjusted margin otherwise)."""
         tx = np.asarray(tx, dtype=np.intp)
         rx = np.asarray(rx, dtype=np.intp)
         base = self.phys.margins(tx, rx)
         out = base >= 0.0
-        until = np.full(base.shape, np.inf)
+        change_at = np.full(base.shape, np.inf) if until else base
         amb = np.abs(base) < self.band_db
         if amb.any():
             margin = base[amb] + self.fading.at(tx[amb], rx[amb], t)
             out[amb] = margin >= 0.0
-            until[amb] = self._next_look(t, np.abs(margin))
-        return out, until
+            if until:
+                change_at[amb] = self._next_look(t, np.abs(margin))
+        return out, change_at
 
     def both_ways(self, a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
         return self.hears(a, b, t) & self.hears(b, a, t)

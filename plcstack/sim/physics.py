@@ -85,6 +85,7 @@ class SitePhysics:
         self.charging = np.zeros(self.n, bool)
         self._noise = self.base_lin.copy()  # (N, S, Kw) mW/Hz at the current charging state
         self.noise_version = np.zeros(self.n, np.int64)
+        self.noise_epoch = 0  # counts the set_charging calls that changed some receiver's noise
         self._link_cache: dict[tuple[int, int], tuple[int, LinkState]] = {}
         self._margin = np.full((self.n, self.n), np.nan)  # beacon margin i -> j, column-cached
         self._margin_version = np.full(self.n, -1, np.int64)
@@ -189,6 +190,7 @@ class SitePhysics:
         if rx.size:
             self._noise[rx] = np.maximum(self._noise[rx], self.base_lin[rx])
             self.noise_version[rx] += 1
+            self.noise_epoch += 1
         return affected
 
     def noise_dbm_hz(self, j: int) -> np.ndarray:

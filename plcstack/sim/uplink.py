@@ -60,6 +60,7 @@ class GatewayRates:
         self.others = [np.flatnonzero(np.arange(n) != gw) for gw in self.gws]
         self.low = np.zeros((n, g))
         self.high = np.zeros((n, g))
+        self._epoch = -1  # phys.noise_epoch at the last refresh
         techs = [[phys.link_tech(i, int(gw)) for gw in self.gws] for i in range(n)]
         self.top = np.array([[phys.max_rate_mbps(t) for t in row] for row in techs]).reshape(n, g)
         fec = np.array([[0.0 if t == "GP" else (phy.FEC_AV2 if t == "AV2" else phy.FEC_AV) for t in row]
@@ -71,6 +72,9 @@ class GatewayRates:
         """Recompute the directions whose receiver noise changed since the last call (one staleness
         test over all pairs; only the stale gateways and nodes are evaluated)."""
         phys = self.phys
+        if self._epoch == phys.noise_epoch:
+            return
+        self._epoch = phys.noise_epoch
         nv = phys.noise_version
         changed = False
         for col in np.flatnonzero(self.up_version != nv[self.gws]):
