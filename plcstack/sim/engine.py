@@ -281,8 +281,9 @@ class Engine:
             self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g).reshape(
                 self.n, gws.size)
         cco = self.cco_of
-        valid = ((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
-                 & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
+        same_avln = (cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
+        self.gw_rates.need(same_avln)
+        valid = (same_avln & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
                  & self._gateways_up()[gws][None, :] & self.gw_rates.not_self)
         if gws.size > PRUNE_GATEWAYS_ABOVE:
             cur_col = np.where(self.uplink >= 0, self.gw_col_of[np.maximum(self.uplink, 0)], -1)
@@ -345,6 +346,7 @@ class Engine:
         valid = (gw_active[None, :] & (cco[gws][None, :] == cco[looped][:, None])
                  & (gws[None, :] != looped[:, None]))
         quality = wifi.vendor_quality(self.rssi_mean[gws] + self.rssi_ou[gws])
+        self.gw_rates.need((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0))
         self.gw_rates.refresh()
         col = last_arrivals(self.gw_rates.up[looped], valid, self.is_module[gws], quality, self.rng)
         last = np.where(col >= 0, gws[np.maximum(col, 0)], self.uplink[looped])

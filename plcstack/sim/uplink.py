@@ -38,7 +38,8 @@ class GatewayRates:
     A charger's link to its gateway carries its data one way and the TCP acknowledgements (and any
     download) the other, so the rate that counts is the slower direction: a charging vehicle's
     emission, strongest at the charger's own modem, cuts the gateway -> charger direction first.
-    Each direction is recomputed only when its receiver's noise changed.
+    Each direction is recomputed only when its receiver's noise changed, and only for the pairs the
+    engine needs (:meth:`need`: the node-gateway pairs within one AVLN).
     """
 
     def __init__(self, phys: SitePhysics, gateways: np.ndarray, reach_db: float = np.inf) -> None:
@@ -50,14 +51,15 @@ class GatewayRates:
         self.down = np.zeros((n, g))  # gateway -> node
         self.up_loaded = np.zeros((n, g))
         self.down_loaded = np.zeros((n, g))
-        self.up_version = np.full(g, -1, dtype=np.int64)
+        self.up_version = np.full((n, g), -1, dtype=np.int64)
         self.down_version = np.full((n, g), -1, dtype=np.int64)
         self.base = np.zeros((n, g))
         self.sens = np.zeros((n, g))
         self.pair_i = np.repeat(np.arange(n), g)
         self.pair_g = np.tile(self.gws, n)
         self.not_self = np.arange(n)[:, None] != self.gws[None, :]
-        self.others = [np.flatnonzero(np.arange(n) != gw) for gw in self.gws]
+        self._need = self.not_self.copy()  # pairs that must be fresh (default: all)
+        self._fresh = np.zeros((n, g), bool)  # pairs checked at ``_epoch``
         self.low = np.zeros((n, g))
         self.high = np.zeros((n, g))
         self._epoch = -1  # phys.noise_epoch at the last refresh
@@ -68,29 +70,43 @@ class GatewayRates:
         # about one bit per loaded carrier per 3 dB of SNR (a QAM step of 2 bits needs ~6 dB)
         self.mbps_per_carrier_db = fec / 3.0 / phy.AV_SYMBOL_S / 1e6
 
+    def need(self, pairs: np.ndarray) -> None:
+        """Only the (N, G) ``pairs`` must be fresh from now on (the engine passes the node-gateway pairs
+        of one AVLN: a gateway of another AVLN cannot carry a node's traffic); others are computed
+        when they are needed."""
+        pairs = pairs & self.not_self
+        if not (pairs & ~self._fresh).any():
+            self._need = pairs
+            return
+        self._need = pairs
+        self._epoch = -1  # pairs not looked at before: check their versions
+
     def refresh(self) -> None:
-        """Recompute the directions whose receiver noise changed since the last call (one staleness
-        test over all pairs; only the stale gateways and nodes are evaluated)."""
+        """Recompute the needed directions whose receiver noise changed since they were computed (one
+        staleness test over the pairs; only stale gateways and nodes are evaluated)."""
         phys = self.phys
         if self._epoch == phys.noise_epoch:
             return
         self._epoch = phys.noise_epoch
         nv = phys.noise_version
+        need = self._need
         changed = False
-        for col in np.flatnonzero(self.up_version != nv[self.gws]):
+        stale_up = need & (self.up_version != nv[self.gws][None, :])
+        for col in np.flatnonzero(stale_up.any(axis=0)):
             g = int(self.gws[col])
-            tx = self.others[col]
+            tx = np.flatnonzero(stale_up[:, col])
             rate, _, loaded = phys.rates_into(g, tx)
             self.up[tx, col], self.up_loaded[tx, col] = rate, loaded
-            self.up_version[col] = nv[g]
+            self.up_version[tx, col] = nv[g]
             changed = True
-        stale = (self.down_version != nv[:, None]) & self.not_self
-        for col in np.flatnonzero(stale.any(axis=0)):
-            rx = np.flatnonzero(stale[:, col])
+        stale_down = need & (self.down_version != nv[:, None])
+        for col in np.flatnonzero(stale_down.any(axis=0)):
+            rx = np.flatnonzero(stale_down[:, col])
             rate, _, loaded = phys.rates_from(int(self.gws[col]), rx)
             self.down[rx, col], self.down_loaded[rx, col] = rate, loaded
             self.down_version[rx, col] = nv[rx]
             changed = True
+        self._fresh = need.copy()
         if changed:
             slower_down = self.down < self.up
             self.base = np.where(slower_down, self.down, self.up)

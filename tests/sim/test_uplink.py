@@ -62,4 +62,27 @@ def test_gateway_rates_refresh_only_what_the_noise_changed() -> None:
     eng.phys.set_charging(charging)
     rates.refresh()
     assert (rates.base <= before + 1e-9).all() and (rates.base < before - 1e-6).any()
-    assert (rates.up_version == eng.phys.noise_version[rates.gws]).all()
+    versions = np.broadcast_to(eng.phys.noise_version[rates.gws][None, :], rates.up_version.shape)
+    assert (rates.up_version[rates.not_self] == versions[rates.not_self]).all()
+
+
+def test_gateway_rates_are_computed_only_within_an_avln() -> None:
+    """A gateway of another AVLN cannot carry a node's traffic: its rate is not worked out at all."""
+    eng = Engine(_bridged_depot(), hours=0.1)
+    rates: GatewayRates = eng.gw_rates
+    calls: list[int] = []
+    rates_into = eng.phys.rates_into
+
+    def counted(j, tx):  # type: ignore[no-untyped-def]
+        calls.append(int(np.size(tx)))
+        return rates_into(j, tx)
+
+    eng.phys.rates_into = counted  # type: ignore[method-assign]
+    half = np.zeros(rates.not_self.shape, bool)
+    half[: eng.n // 2, : rates.gws.size // 2] = True
+    rates.need(half)
+    rates.refresh()
+    assert sum(calls) == int((half & rates.not_self).sum())
+    rates.need(rates.not_self)  # more pairs needed: the missing ones are computed, nothing twice
+    rates.refresh()
+    assert sum(calls) == int(rates.not_self.sum())
