@@ -211,24 +211,30 @@ def _nayy150_tan_delta(freq_hz: np.ndarray) -> np.ndarray:
 
 
 def _copper_two_wire(area_mm2: float, insulation_mm: float, tan_delta: float = 0.01,
-                     suffix: str = "") -> CableType:
+                     suffix: str = "", material: str = "Cu") -> CableType:
     r = math.sqrt(area_mm2 * 1e-6 / math.pi)
     return CableType(
-        name=f"Cu-{area_mm2:g}mm2{suffix}",
+        name=f"{material}-{area_mm2:g}mm2{suffix}",
         kind="two_wire",
         geometry={"r_m": r, "insulation_m": insulation_mm * 1e-3},
-        material="Cu",
+        material=material,
         eps_r=4.0,
         tan_delta=tan_delta,
-        description=(f"two single-core {area_mm2:g} mm2 Cu conductors, {insulation_mm} mm PVC, "
-                     f"tan d {tan_delta} [D two-wire approximation; insulation IEC 60227 [L], tan d [E]]"),
+        description=(f"two single-core {area_mm2:g} mm2 {material} conductors, {insulation_mm} mm PVC, "
+                     f"tan d {tan_delta} [D two-wire approximation; insulation IEC 60227/60502-1 [L], tan d [E]]"),
     )
 
 
 # PVC insulation thickness per cross-section (mm), IEC 60227 / 60502 style values [L];
-# 2.5 -> 0.8 and 6 -> 1.0 are the docs/sim-channel.md table values [D].
+# 2.5 -> 0.8 and 6 -> 1.0 are the docs/sim-channel.md table values [D]; 50-240 mm2 are the nominal
+# PVC thicknesses of IEC 60502-1 (0.6/1 kV) [L]: the feeder sizes of depots and car parks.
 _CU_INSULATION_MM: dict[float, float] = {
-    1.5: 0.7, 2.5: 0.8, 4: 0.8, 6: 1.0, 10: 1.0, 16: 1.0, 25: 1.2, 35: 1.2,
+    1.5: 0.7, 2.5: 0.8, 4: 0.8, 6: 1.0, 10: 1.0, 16: 1.0, 25: 1.2, 35: 1.2, 50: 1.4, 70: 1.4, 95: 1.6,
+    120: 1.6,
+}
+#: Aluminium conductors (NAYY-J / NA2XY feeders) as two-wire lines, 16-240 mm2 [L thicknesses as above].
+_AL_INSULATION_MM: dict[float, float] = {
+    16: 1.0, 25: 1.2, 35: 1.2, 50: 1.4, 70: 1.4, 95: 1.6, 120: 1.6, 150: 1.8, 185: 2.0, 240: 2.2,
 }
 
 
@@ -258,6 +264,9 @@ def _build_cables() -> dict[str, CableType]:
         cables[c.name] = c
         lossy = _copper_two_wire(area, ins, tan_delta=0.05, suffix="-lossy")
         cables[lossy.name] = lossy
+    for area, ins in _AL_INSULATION_MM.items():
+        al = _copper_two_wire(area, ins, material="Al")
+        cables[al.name] = al
     return cables
 
 

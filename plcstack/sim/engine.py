@@ -32,7 +32,7 @@ from ..avln import rules
 from ..keys.derive import nid_from_password
 from . import flapcost, wifi
 from .fading import LinkFading
-from .formation import MME_RTT_S, AvlnFormation, StationConfig
+from .formation import AT_RISK_SIGMAS, MME_RTT_S, AvlnFormation, StationConfig
 from .physics import SitePhysics, _stable_seed
 from .site import DAY_S, Site, charging_at, charging_edges
 from .uplink import UPLINK_NONE, UPLINK_WIFI, UPLINK_WIRED, GatewayRates, UplinkPolicy, last_arrivals
@@ -43,6 +43,7 @@ __all__ = ["UPLINK_NONE", "UPLINK_WIFI", "UPLINK_WIRED", "Engine", "NodeStats", 
 EWMA_ALPHA = 0.2  # RSSI smoothing of the hysteresis policy
 WIFI_SAMPLE_S = 5.0  # RSSI samples every 1-5 s
 ARP_INTERVAL_S = 45.0  # mean interval of a charger's broadcasts (ARP refresh, Linux 30-60 s)
+PRUNE_GATEWAYS_ABOVE = 8  # with more gateways a reselection samples only the candidates' fading
 
 
 @dataclass
@@ -117,10 +118,14 @@ class Engine:
 
     def __init__(self, site: Site, hours: float = 24.0, seed: int = 0, step_s: float = 1.0,
                  physics: SitePhysics | None = None, start_s: float = 0.0) -> None:
+        if not (math.isfinite(hours) and hours > 0):
+            raise ValueError(f"hours must be a positive number of simulated hours, got {hours!r}")
+        if not (math.isfinite(step_s) and 0 < step_s <= 60):
+            raise ValueError(f"step_s must be in (0, 60] s, got {step_s!r}")
         self.site, self.p = site, site.params
         self.hours, self.seed, self.step, self.start_s = hours, seed, step_s, start_s
         self.phys = physics if physics is not None else SitePhysics(site, seed)
-        self.rng = np.random.default_rng(_stable_seed("engine", seed, site.name))
+        self.rng = np.random.default_rng(_stable_seed("engine", seed))
         self.n = len(site.nodes)
         self._init_roles()
         self._init_wifi()
@@ -129,7 +134,7 @@ class Engine:
         self.formation = AvlnFormation(configs, self.phys, self._fading, self.rng,
                                        rules.LonePolicy(self.p.lone_policy), self.p.mains_hz,
                                        self.p.fading_sigma_db, self.p.fading_tau_s, self)
-        self.gw_rates = GatewayRates(self.phys, self.gw_cols)
+        self.gw_rates = GatewayRates(self.phys, self.gw_cols, AT_RISK_SIGMAS * self.p.fading_sigma_db)
         self._gw_pairs: np.ndarray | None = None  # flat fading indices of the (node, gateway) pairs
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -162,6 +167,7 @@ class Engine:
         self.stats = [NodeStats(nd.name, nd.kind) for nd in self.site.nodes]
         self.timeline: list[tuple[float, int, str, str]] = []
         self.events: list[tuple[float, int, str, str]] = []
+        self.outage_from = np.zeros(n)  # the flap outage running at a node: [outage_from, outage_until)
         self.outage_until = np.zeros(n)
         self.learned = np.full(n, -1)  # the router's MAC-table entry (which gateway) for each node
         self.next_bcast = self.rng.exponential(ARP_INTERVAL_S, n)
@@ -248,7 +254,13 @@ class Engine:
         st.add_flap(kind)
         st.extra_bytes += cost.extra_bytes
         st.ghost_session_s += cost.ghost_session_s
-        self.flap_outage_s[i] += cost.outage_s
+        self._outage(i, t, t + cost.outage_s)
+
+    def _outage(self, i: int, start: float, end: float) -> None:
+        """Node ``i`` is out from ``start`` to ``end``; overlapping outages merge (counted once)."""
+        if start > self.outage_until[i]:
+            self.outage_from[i] = start
+        self.outage_until[i] = max(self.outage_until[i], end)
 
     def _wifi_usable(self) -> np.ndarray:
         """Per node: its Wi-Fi RSSI right now is above the bottom of the vendor's scale."""
@@ -261,16 +273,25 @@ class Engine:
     # -- uplink selection ---------------------------------------------------------------------------
     def _gateway_rates(self, t: float) -> np.ndarray:
         """(N, G) fading-adjusted PHY rates from every node to every gateway; 0 where unusable
-        (other AVLN, not associated yet, gateway down, below ``min_rate_mbps``)."""
+        (other AVLN, not associated yet, gateway down, below ``min_rate_mbps``).  The fading is sampled
+        only for the pairs that can win or are in use (:meth:`GatewayRates.candidates`): O(N) per call
+        however many gateways the site has."""
         gws = self.gw_cols
         if self._gw_pairs is None:
-            self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g)
-        rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs, t))
+            self._gw_pairs = self._fading.pair_index(self.gw_rates.pair_i, self.gw_rates.pair_g).reshape(
+                self.n, gws.size)
         cco = self.cco_of
-        valid = ((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
-                 & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
-                 & self._gateways_up()[gws][None, :] & self.gw_rates.not_self & (rate >= self.p.min_rate_mbps))
-        return np.where(valid, rate, 0.0)
+        same_avln = (cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0)
+        self.gw_rates.need(same_avln)
+        valid = (same_avln & (self.ready_at[:, None] <= t) & (self.ready_at[gws][None, :] <= t)
+                 & self._gateways_up()[gws][None, :] & self.gw_rates.not_self)
+        if gws.size > PRUNE_GATEWAYS_ABOVE:
+            cur_col = np.where(self.uplink >= 0, self.gw_col_of[np.maximum(self.uplink, 0)], -1)
+            pairs = self.gw_rates.candidates(valid, cur_col)
+            rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs[pairs], t), pairs)
+        else:  # a few gateways: sampling every pair costs less than choosing the candidates
+            rate = self.gw_rates.rates(t, self._fading.at_index(self._gw_pairs.ravel(), t))
+        return np.where(valid & (rate >= self.p.min_rate_mbps), rate, 0.0)
 
     def _reselect(self, t: float) -> None:
         """Every charger's firmware re-decides its uplink (vectorised; switches are rare)."""
@@ -325,6 +346,7 @@ class Engine:
         valid = (gw_active[None, :] & (cco[gws][None, :] == cco[looped][:, None])
                  & (gws[None, :] != looped[:, None]))
         quality = wifi.vendor_quality(self.rssi_mean[gws] + self.rssi_ou[gws])
+        self.gw_rates.need((cco[gws][None, :] == cco[:, None]) & (cco[:, None] >= 0))
         self.gw_rates.refresh()
         col = last_arrivals(self.gw_rates.up[looped], valid, self.is_module[gws], quality, self.rng)
         last = np.where(col >= 0, gws[np.maximum(col, 0)], self.uplink[looped])
@@ -337,7 +359,7 @@ class Engine:
             self.timeline.append((t, i, "l2", self.site.nodes[g].name))
             if self.gw_rates.down[i, self.gw_col_of[g]] < self.p.min_rate_mbps:
                 # the router now sends to a bridge that cannot reach us: down until we speak again
-                self.outage_until[i] = max(self.outage_until[i], self.next_bcast[i])
+                self._outage(i, t, float(self.next_bcast[i]))
 
     # -- main loop ------------------------------------------------------------------------------------
     def _change_times(self, t0: float, t1: float) -> list[float]:
@@ -412,7 +434,7 @@ class Engine:
     def _result(self, t_end: float) -> SimResult:
         for i in range(self.n):
             st = self.stats[i]
-            st.downtime_s = float(self.down_s[i] + self.flap_outage_s[i])
+            st.downtime_s = float(self.down_s[i])
             st.flap_outage_s = float(self.flap_outage_s[i])
             st.plc_time_s = float(self.plc_up_s[i])
             st.wifi_time_s = float(self.wifi_s[i])
@@ -426,7 +448,9 @@ class Engine:
             final_cco=[int(x) for x in self.cco_of], final_uplink=[int(x) for x in self.uplink])
 
     def _account(self, t: float, dt: float) -> None:
-        """Downtime: a node is up when its uplink works and no flap outage is running."""
+        """Downtime over (t - dt, t]: a node is up when its uplink works, minus the part of a running
+        flap outage that falls in the interval (an outage while the node is down anyway is not counted
+        twice, so downtime never exceeds the simulated time)."""
         u = self.uplink
         rssi_ok = self._wifi_usable()
         assoc = (self.cco_of >= 0) & (self.ready_at <= t)
@@ -436,8 +460,9 @@ class Engine:
         up = np.where(self.is_module, True,
                       np.where(self.is_bridge, rssi_ok,
                                np.where(u == UPLINK_WIFI, rssi_ok, plc_ok)))
-        up &= self.outage_until <= t
-        self.down_s += np.where(up, 0.0, dt)
+        outage = np.clip(np.minimum(self.outage_until, t) - np.maximum(self.outage_from, t - dt), 0.0, dt)
+        self.down_s += np.where(up, outage, dt)
+        self.flap_outage_s += np.where(up, outage, 0.0)
         self.plc_up_s += np.where(plc_ok, dt, 0.0)
         self.wifi_s += np.where((u == UPLINK_WIFI) & self.is_charger & ~self.is_bridge, dt, 0.0)
 

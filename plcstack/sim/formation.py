@@ -55,6 +55,13 @@ class StationConfig:
     mac: bytes
 
 
+def _rival(nid: bytes, above: bool) -> rules.Heard:
+    """A stand-in unassociated station of ``nid`` ranked above (or below) every real one: asking the
+    rule book with each tells whether a decision depends on the rivals at all."""
+    mac = b"\xff" * 7 if above else b"\x00" * 7  # 7 octets: never a real station's MAC
+    return rules.Heard(mac, nid, rules.Precedence(1 << 30 if above else -1, mac))
+
+
 class AvlnFormation:
     """AVLN state of every station (vectorised arrays) and the rule book applied over time."""
 
@@ -86,18 +93,39 @@ class AvlnFormation:
         self._risk_dirty = True
         self._detect_s = rules.beacon_loss_detection_s()
         self._idx = np.arange(n)
+        # election rank as one sortable integer (capability/mode rank, then the MAC), for the top rival
+        self._rank_key = np.array([(s.precedence.rank << 48) | int.from_bytes(s.precedence.mac, "big")
+                                   for s in stations], dtype=np.int64)
+        # A WAIT / STAY_UNASSOCIATED decision repeats itself until what the station hears can change:
+        # ``_world`` counts the changes (CCos, memberships, noise), ``_heard_until`` is the earliest time
+        # the fading of a pair the decision looked at could have moved it across 0 dB (:meth:`_next_look`)
+        self._world = 0
+        self._heard_until = np.inf
+        self._repeat_world = np.full(n, -1, dtype=np.int64)
+        self._repeat_until = np.full(n, -np.inf)
+        self._repeat_period = np.zeros(n)
 
     # -- hearing ---------------------------------------------------------------------------------
     def hears(self, tx: np.ndarray, rx: np.ndarray, t: float) -> np.ndarray:
         """Per pair tx[k] -> rx[k]: does rx decode tx's beacons at ``t`` (margin + fading >= 0 dB)?"""
+        return self.hears_until(tx, rx, t, until=False)[0]
+
+    def hears_until(self, tx: np.ndarray, rx: np.ndarray, t: float,
+                    until: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`hears`, and per pair the earliest time its answer could change (inf when its margin is
+        outside the fading band; :meth:`_next_look` of the fading-adjusted margin otherwise)."""
         tx = np.asarray(tx, dtype=np.intp)
         rx = np.asarray(rx, dtype=np.intp)
         base = self.phys.margins(tx, rx)
         out = base >= 0.0
+        change_at = np.full(base.shape, np.inf) if until else base
         amb = np.abs(base) < self.band_db
         if amb.any():
-            out[amb] = base[amb] + self.fading.at(tx[amb], rx[amb], t) >= 0.0
-        return out
+            margin = base[amb] + self.fading.at(tx[amb], rx[amb], t)
+            out[amb] = margin >= 0.0
+            if until:
+                change_at[amb] = self._next_look(t, np.abs(margin))
+        return out, change_at
 
     def both_ways(self, a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
         return self.hears(a, b, t) & self.hears(b, a, t)
@@ -105,9 +133,11 @@ class AvlnFormation:
     def noise_changed(self) -> None:
         """Margins moved (a charger started or stopped): cached pair sets must be rebuilt."""
         self._merge_dirty = self._risk_dirty = True
+        self._world += 1
 
     def _membership_changed(self) -> None:
         self._risk_dirty = True
+        self._world += 1
 
     # -- decisions -------------------------------------------------------------------------------
     def _heard(self, i: int) -> rules.Heard:
@@ -115,27 +145,49 @@ class AvlnFormation:
         return rules.Heard(s.mac, s.nid, s.precedence)
 
     def _decide(self, t: float, s: int, undecided: np.ndarray) -> rules.Decision:
-        """The rule book's decision for station ``s`` from what it hears at ``t``."""
+        """The rule book's decision for station ``s`` from what it hears at ``t``.
+
+        Also sets ``_heard_until``: until when what decided it cannot change (the fading of the pairs
+        it looked at), so that a WAIT / STAY_UNASSOCIATED decision need not be taken again before."""
+        until = np.inf
         others = self._idx[self.is_cco & (self._idx != s)]
         ours: list[int] = []
         foreign = False
         if others.size:
-            rx = np.full(others.size, s)
-            beacons = self.hears(others, rx, t)
+            beacons, b_until = self.hears_until(others, np.full(others.size, s), t)
             own_nid = self.nid[others] == self.nid[s]
-            foreign = bool((beacons & ~own_nid).any())
+            heard_foreign = beacons & ~own_nid
+            foreign = bool(heard_foreign.any())
+            # "some other network is heard" changes when the last one heard fades, or a first one appears
+            until = float(b_until[heard_foreign].max()) if foreign else float(b_until[~own_nid].min(initial=np.inf))
             cand = others[beacons & own_nid]
+            back_until = np.zeros(0)
             if cand.size:
-                ok = self.hears(np.full(cand.size, s), cand, t)  # CC_ASSOC needs the way back too
+                ok, back_until = self.hears_until(np.full(cand.size, s), cand, t)  # CC_ASSOC needs the way back
                 ours = [int(c) for c in self.rng.permutation(cand[ok])]  # sync order: beacon phases
-        rivals: list[rules.Heard] = []
-        peers = undecided[(undecided != s) & (self.nid[undecided] == self.nid[s])]
-        if peers.size and not ours:
-            heard = self.both_ways(np.full(peers.size, s), peers, t)
-            rivals = [self._heard(int(u)) for u in peers[heard]]
+            until = min(until, float(b_until[own_nid].min(initial=np.inf)), float(back_until.min(initial=np.inf)))
         st = self.st[s]
-        return rules.discovery_decision(st.nid, st.precedence, st.mode, [self._heard(c) for c in ours], rivals,
-                                        foreign_networks=foreign, lone_policy=self.lone_policy)
+        heard_ccos = [self._heard(c) for c in ours]
+
+        def decision(rivals: list[rules.Heard]) -> rules.Decision:
+            return rules.discovery_decision(st.nid, st.precedence, st.mode, heard_ccos, rivals,
+                                            foreign_networks=foreign, lone_policy=self.lone_policy)
+
+        self._heard_until = until
+        alone = decision([])
+        peers = undecided[(undecided != s) & (self.nid[undecided] == self.nid[s])]
+        if not peers.size or ours:
+            return alone
+        # listen to the rivals only when the rule book's answer depends on them (not for a PIB "never")
+        if decision([_rival(st.nid, above=True)]).action is alone.action is decision([_rival(st.nid, False)]).action:
+            return alone
+        there, t_there = self.hears_until(np.full(peers.size, s), peers, t)
+        back, t_back = self.hears_until(peers, np.full(peers.size, s), t)
+        self._heard_until = min(until, float(t_there.min()), float(t_back.min()))
+        heard = peers[there & back]
+        if not heard.size:
+            return alone
+        return decision([self._heard(int(heard[np.argmax(self._rank_key[heard])]))])  # the top rival decides
 
     def _apply(self, t: float, s: int, d: rules.Decision, ready_at: float) -> None:
         if d.action is rules.Action.JOIN:
@@ -156,10 +208,13 @@ class AvlnFormation:
             self.events.associated(t, s)
             self._merge_dirty = True
             self._membership_changed()
-        elif d.action is rules.Action.WAIT:
-            self.next_scan[s] = t + rules.USAI_S  # the rival's next CM_UNASSOCIATED_STA.IND
         else:
-            self.next_scan[s] = t + rules.DISCOVER_PERIOD_S
+            # WAIT: the rival's next CM_UNASSOCIATED_STA.IND; STAY_UNASSOCIATED: the next discover period
+            period = rules.USAI_S if d.action is rules.Action.WAIT else rules.DISCOVER_PERIOD_S
+            self.next_scan[s] = t + period
+            self._repeat_period[s] = period
+            self._repeat_world[s] = self._world
+            self._repeat_until[s] = self._heard_until
 
     def initial(self, t0: float) -> None:
         """Power-on: every station listens for the BBT, then decides in precedence order (the
@@ -180,6 +235,9 @@ class AvlnFormation:
         due = self._idx[(self.cco_of < 0) & (self.next_scan <= t)]
         for s in due:
             s = int(s)
+            if self._repeat_world[s] == self._world and t < self._repeat_until[s]:  # the same decision again
+                self.next_scan[s] = t + self._repeat_period[s]
+                continue
             d = self._decide(t, s, self._idx[self.cco_of < 0])
             if d.action is rules.Action.BECOME_CCO and t < self.listen_since[s] + rules.BBT_S:
                 self.next_scan[s] = self.listen_since[s] + rules.BBT_S  # decide at the end of the BBT

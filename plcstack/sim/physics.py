@@ -33,6 +33,7 @@ IMPULSE_EXCESS_DB = 25.0  # charger's mains-synchronous impulses above its stati
 IMPULSE_DURATION_S = 150e-6  # rectifier commutation: "us up to hundreds of us" (Cortés 2010)
 INFLUENCE_DB = 0.3  # a charger "influences" a receiver when it raises its noise by more than this
 TECH_RANK = {"GP": 0, "AV": 1, "AV2": 2}
+AV2_HIGH_BAND_HZ = 30e6  # AV2's extended band (30-86 MHz) transmits at ``av2_high_band_psd_dbm_hz``
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,25 @@ def charging_emission_dbm_per_hz(freq_hz: np.ndarray, node: Node, margin_db: flo
 
 class SitePhysics:
     """All the physics of one site realisation (``seed`` draws the per-node noise offsets, the
-    site's narrowband interferers and impulse phases, and each charger's switching frequency)."""
+    site's narrowband interferers and impulse phases, and each charger's switching frequency).
+
+    The realisation depends on the seed only, not on the site's name: two variants of a site in two
+    files (a longer feeder, another cable) compared with one seed hear the same interferers, so what
+    differs between their results is what differs between the sites (common random numbers)."""
 
     def __init__(self, site: Site, seed: int = 0, channel: SiteChannel | None = None) -> None:
         self.site = site
         self.n = len(site.nodes)
         self.tech = [nd.technology for nd in site.nodes]
         self.is_charger = np.array([nd.kind == "charger" for nd in site.nodes])
-        rng = np.random.default_rng(_stable_seed("physics", seed, site.name))
+        rng = np.random.default_rng(_stable_seed("physics", seed))
         self._init_grid(channel)
         self._init_noise(rng)
         self._init_emissions(rng)
         self.charging = np.zeros(self.n, bool)
         self._noise = self.base_lin.copy()  # (N, S, Kw) mW/Hz at the current charging state
         self.noise_version = np.zeros(self.n, np.int64)
+        self.noise_epoch = 0  # counts the set_charging calls that changed some receiver's noise
         self._link_cache: dict[tuple[int, int], tuple[int, LinkState]] = {}
         self._margin = np.full((self.n, self.n), np.nan)  # beacon margin i -> j, column-cached
         self._margin_version = np.full(self.n, -1, np.int64)
@@ -100,14 +106,29 @@ class SitePhysics:
         self.freq_hz = self.channel.freq_hz[work]
         self.av_sel = av_mask[work]  # within the working carriers
         self.av2_sel = av2_mask[work]
-        self.gain_db = np.ascontiguousarray(self.channel.gain_db[:, :, work])  # (N, N, Kw) float32
-        self.glin = (10.0 ** (self.gain_db / 10.0)).astype(np.float32)
+        self._work = work
+        # linear power gains (N, N, Kw) float32, one transmitter row at a time: the O(N^2 K) arrays are
+        # the memory of a site (3 of them, ~150 MB each at 200 nodes), so no float64 temporaries of that size
+        self.glin = np.empty((self.n, self.n, int(work.sum())), dtype=np.float32)
+        for i in range(self.n):
+            self.glin[i] = np.power(np.float32(10.0), self.channel.gain_db[i][:, work] / np.float32(10.0))
         # receiver-major copy on the AV carriers, so one receiver's column is contiguous (beacons)
-        self._glin_rx_av = np.ascontiguousarray(self.glin[:, :, self.av_sel].transpose(1, 0, 2))
+        self._glin_rx_av = np.empty((self.n, self.n, int(self.av_sel.sum())), dtype=np.float32)
+        for j in range(self.n):
+            self._glin_rx_av[j] = self.glin[:, j][:, self.av_sel]
         p = self.site.params
         psd = np.array([p.gp_tx_psd_dbm_hz if t == "GP" else p.tx_psd_dbm_hz for t in self.tech])
         self.ptx_node_lin = 10.0 ** (psd / 10.0)  # per transmitting node, mW/Hz
+        # AV2 above 30 MHz transmits at the lower extended-band PSD (docs/sim-phy.md): a per-carrier factor
+        self.av2_psd_factor = np.where(self.freq_hz > AV2_HIGH_BAND_HZ,
+                                       10.0 ** ((p.av2_high_band_psd_dbm_hz - p.tx_psd_dbm_hz) / 10.0),
+                                       1.0).astype(np.float32)
         self.ptx_lin = 10.0 ** (p.tx_psd_dbm_hz / 10.0)
+
+    @property
+    def gain_db(self) -> np.ndarray:
+        """(N, N, Kw) channel gains (dB) on the working carriers (a copy; the engine uses ``glin``)."""
+        return self.channel.gain_db[:, :, self._work]
 
     def noise_class(self) -> noiseclass.NoiseClass:
         """The site's noise class with the site file's overrides applied."""
@@ -145,8 +166,11 @@ class SitePhysics:
             self.emission[i] = stat[None, :] * (1.0 + weights[:, None] * 10.0 ** (IMPULSE_EXCESS_DB / 10.0))
         peak = self.emission.max(axis=1)  # (N, Kw): which receivers each charger reaches, noisiest slot
         floor = self.base_lin.min(axis=1)  # (N, Kw)
-        ratio = peak[:, None, :] * self.glin / floor[None, :, :]
-        self.influence = (ratio.max(axis=2) > 10.0 ** (INFLUENCE_DB / 10.0) - 1.0) & self.is_charger[:, None]
+        inv_floor = (1.0 / floor).astype(np.float32)
+        self.influence = np.zeros((self.n, self.n), bool)
+        for c in np.flatnonzero(self.is_charger):  # one row at a time (no (N, N, K) temporary)
+            ratio = (peak[c].astype(np.float32) * self.glin[c]) * inv_floor
+            self.influence[c] = ratio.max(axis=1) > 10.0 ** (INFLUENCE_DB / 10.0) - 1.0
 
     # -- charging state ----------------------------------------------------------------------------
     def set_charging(self, charging: np.ndarray) -> np.ndarray:
@@ -166,6 +190,7 @@ class SitePhysics:
         if rx.size:
             self._noise[rx] = np.maximum(self._noise[rx], self.base_lin[rx])
             self.noise_version[rx] += 1
+            self.noise_epoch += 1
         return affected
 
     def noise_dbm_hz(self, j: int) -> np.ndarray:
@@ -178,7 +203,8 @@ class SitePhysics:
 
     def snr_db(self, i: int, j: int) -> np.ndarray:
         """Per-slot, per-carrier SNR (dB) of the link i -> j at the current charging state, (S, Kw)."""
-        snr = 10.0 * np.log10(self.ptx_node_lin[i] * self.glin[i, j][None, :] / self._noise[j])
+        psd = self.ptx_node_lin[i] * (self.av2_psd_factor if self.tech[i] == "AV2" else 1.0)
+        snr = 10.0 * np.log10(psd * self.glin[i, j][None, :] / self._noise[j])
         return np.minimum(snr, self.site.params.snr_cap_db)
 
     def _rates(self, snr_lin: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
@@ -220,6 +246,8 @@ class SitePhysics:
             sel = self.av2_sel if rank == TECH_RANK["AV2"] else self.av_sel
             inv = (1.0 / self._noise[j][:, sel]).astype(np.float32)  # (S, K)
             snr = (self.glin[rows, j][:, sel] * self.ptx_node_lin[rows, None].astype(np.float32))[:, None, :] * inv
+            if rank == TECH_RANK["AV2"]:
+                snr *= self.av2_psd_factor[sel]
             slots[techs == rank], loaded[techs == rank] = self._rates(snr, int(rank))
         return slots.mean(axis=1), slots, loaded
 
@@ -234,6 +262,8 @@ class SitePhysics:
             sel = self.av2_sel if rank == TECH_RANK["AV2"] else self.av_sel
             sig = (self.glin[i, cols][:, sel] * np.float32(self.ptx_node_lin[i]))[:, None, :]  # (R, 1, K)
             snr = (sig / self._noise[cols][:, :, sel]).astype(np.float32)
+            if rank == TECH_RANK["AV2"]:
+                snr *= self.av2_psd_factor[sel]
             slots[techs == rank], loaded[techs == rank] = self._rates(snr, int(rank))
         return slots.mean(axis=1), slots, loaded
 

@@ -60,7 +60,7 @@ from typing import Any
 
 from ..avln.rules import DEFAULT_LONE_POLICY, CcoMode, LonePolicy
 from ..codec.mac import format_mac
-from .channel import ZIMMERMANN_MEASURED_A1_S_PER_M
+from .channel import CABLES, ZIMMERMANN_MEASURED_A1_S_PER_M
 from .noise import RECEIVER_FLOOR_DBM_PER_HZ
 from .noiseclass import DEFAULT_NOISE_CLASS, NOISE_CLASSES
 
@@ -167,6 +167,7 @@ class SiteParams:
     wifi_tau_s: float = 60.0  # s
     tx_psd_dbm_hz: float = -50.0  # dBm/Hz, HomePlug AV / AV2 transmit PSD, 1.8-30 MHz
     gp_tx_psd_dbm_hz: float = -75.0  # dBm/Hz, Green PHY typical (ISO 15118-3)
+    av2_high_band_psd_dbm_hz: float = -80.0  # dBm/Hz, AV2 above 30 MHz (EN 50561-3 limits ~30 dB lower)
     snr_cap_db: float = 42.0  # dB, transmitter EVM / AGC limit (40-45 dB)
     target_ber: float = 1e-3  # pre-FEC BER of the bit-loading thresholds
     av2_mimo_gain: float = 1.0  # AV2 MIMO (L-N, L-PE, N-PE) rate gain over SISO; 2.0 = ideal 2x2 bound
@@ -349,6 +350,8 @@ def _parse_cables(data: Mapping[str, Any]) -> list[CableRun]:
         _check_keys(c, _CABLE_KEYS, where)
         if "name" not in c or "type" not in c:
             raise SiteError(f"{where}: needs 'name' and 'type'")
+        if str(c["type"]) not in CABLES:
+            raise SiteError(f"{where}: unknown cable type {c['type']!r}; known: {', '.join(sorted(CABLES))}")
         length = _number(c, "length_m", where)
         if length <= 0:
             raise SiteError(f"{where}: length_m must be > 0")

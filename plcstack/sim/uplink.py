@@ -38,24 +38,31 @@ class GatewayRates:
     A charger's link to its gateway carries its data one way and the TCP acknowledgements (and any
     download) the other, so the rate that counts is the slower direction: a charging vehicle's
     emission, strongest at the charger's own modem, cuts the gateway -> charger direction first.
-    Each direction is recomputed only when its receiver's noise changed.
+    Each direction is recomputed only when its receiver's noise changed, and only for the pairs the
+    engine needs (:meth:`need`: the node-gateway pairs within one AVLN).
     """
 
-    def __init__(self, phys: SitePhysics, gateways: np.ndarray) -> None:
+    def __init__(self, phys: SitePhysics, gateways: np.ndarray, reach_db: float = np.inf) -> None:
         self.phys = phys
         self.gws = np.asarray(gateways, dtype=np.intp)
+        self.reach_db = reach_db  # how far (dB) the fading is assumed to move a link between looks
         n, g = phys.n, self.gws.size
         self.up = np.zeros((n, g))  # node -> gateway
         self.down = np.zeros((n, g))  # gateway -> node
         self.up_loaded = np.zeros((n, g))
         self.down_loaded = np.zeros((n, g))
-        self.up_version = np.full(g, -1, dtype=np.int64)
+        self.up_version = np.full((n, g), -1, dtype=np.int64)
         self.down_version = np.full((n, g), -1, dtype=np.int64)
         self.base = np.zeros((n, g))
         self.sens = np.zeros((n, g))
         self.pair_i = np.repeat(np.arange(n), g)
         self.pair_g = np.tile(self.gws, n)
         self.not_self = np.arange(n)[:, None] != self.gws[None, :]
+        self._need = self.not_self.copy()  # pairs that must be fresh (default: all)
+        self._fresh = np.zeros((n, g), bool)  # pairs checked at ``_epoch``
+        self.low = np.zeros((n, g))
+        self.high = np.zeros((n, g))
+        self._epoch = -1  # phys.noise_epoch at the last refresh
         techs = [[phys.link_tech(i, int(gw)) for gw in self.gws] for i in range(n)]
         self.top = np.array([[phys.max_rate_mbps(t) for t in row] for row in techs]).reshape(n, g)
         fec = np.array([[0.0 if t == "GP" else (phy.FEC_AV2 if t == "AV2" else phy.FEC_AV) for t in row]
@@ -63,34 +70,74 @@ class GatewayRates:
         # about one bit per loaded carrier per 3 dB of SNR (a QAM step of 2 bits needs ~6 dB)
         self.mbps_per_carrier_db = fec / 3.0 / phy.AV_SYMBOL_S / 1e6
 
+    def need(self, pairs: np.ndarray) -> None:
+        """Only the (N, G) ``pairs`` must be fresh from now on (the engine passes the node-gateway pairs
+        of one AVLN: a gateway of another AVLN cannot carry a node's traffic); others are computed
+        when they are needed."""
+        pairs = pairs & self.not_self
+        if not (pairs & ~self._fresh).any():
+            self._need = pairs
+            return
+        self._need = pairs
+        self._epoch = -1  # pairs not looked at before: check their versions
+
     def refresh(self) -> None:
-        """Recompute the directions whose receiver noise changed since the last call."""
+        """Recompute the needed directions whose receiver noise changed since they were computed (one
+        staleness test over the pairs; only stale gateways and nodes are evaluated)."""
         phys = self.phys
+        if self._epoch == phys.noise_epoch:
+            return
+        self._epoch = phys.noise_epoch
         nv = phys.noise_version
-        others = np.arange(phys.n)
+        need = self._need
         changed = False
-        for col, g in enumerate(self.gws):
-            tx = others[others != g]
-            if self.up_version[col] != nv[g]:
-                rate, _, loaded = phys.rates_into(int(g), tx)
-                self.up[tx, col], self.up_loaded[tx, col] = rate, loaded
-                self.up_version[col] = nv[g]
-                changed = True
-            stale = tx[self.down_version[tx, col] != nv[tx]]
-            if stale.size:
-                rate, _, loaded = phys.rates_from(int(g), stale)
-                self.down[stale, col], self.down_loaded[stale, col] = rate, loaded
-                self.down_version[stale, col] = nv[stale]
-                changed = True
+        stale_up = need & (self.up_version != nv[self.gws][None, :])
+        for col in np.flatnonzero(stale_up.any(axis=0)):
+            g = int(self.gws[col])
+            tx = np.flatnonzero(stale_up[:, col])
+            rate, _, loaded = phys.rates_into(g, tx)
+            self.up[tx, col], self.up_loaded[tx, col] = rate, loaded
+            self.up_version[tx, col] = nv[g]
+            changed = True
+        stale_down = need & (self.down_version != nv[:, None])
+        for col in np.flatnonzero(stale_down.any(axis=0)):
+            rx = np.flatnonzero(stale_down[:, col])
+            rate, _, loaded = phys.rates_from(int(self.gws[col]), rx)
+            self.down[rx, col], self.down_loaded[rx, col] = rate, loaded
+            self.down_version[rx, col] = nv[rx]
+            changed = True
+        self._fresh = need.copy()
         if changed:
             slower_down = self.down < self.up
             self.base = np.where(slower_down, self.down, self.up)
             self.sens = np.where(slower_down, self.down_loaded, self.up_loaded) * self.mbps_per_carrier_db
+            cap = np.minimum(1.5 * self.base, self.top)
+            self.low = np.clip(self.base - self.sens * self.reach_db, 0.0, cap)
+            self.high = np.clip(self.base + self.sens * self.reach_db, 0.0, cap)
 
-    def rates(self, t: float, fading_db: np.ndarray) -> np.ndarray:
-        """Rates (Mbit/s) moved by ``fading_db`` (N*G,), never beyond what the tone maps allow."""
+    def candidates(self, valid: np.ndarray, current_col: np.ndarray) -> np.ndarray:
+        """(N, G) pairs whose fading can matter now: every valid gateway whose best case reaches the
+        worst case of the node's best valid gateway, and the node's current gateway (``current_col``,
+        -1 for none).  A pair outside this set cannot become the node's best choice before its fading
+        moves more than ``reach_db`` (AT_RISK_SIGMAS deviations), so its fading need not be sampled."""
         self.refresh()
-        fade = fading_db.reshape(self.base.shape)
+        floor = np.where(valid, self.low, 0.0).max(axis=1, initial=0.0)
+        cand = valid & (self.high >= floor[:, None])
+        has = current_col >= 0
+        cand[np.flatnonzero(has), current_col[has]] = True
+        return cand
+
+    def rates(self, t: float, fading_db: np.ndarray, pairs: np.ndarray | None = None) -> np.ndarray:
+        """Rates (Mbit/s) moved by ``fading_db``, never beyond what the tone maps allow.
+
+        ``fading_db`` is (N*G,) for every pair, or one value per True entry of the (N, G) mask
+        ``pairs`` (the others keep their unfaded rate)."""
+        self.refresh()
+        fade = np.zeros(self.base.shape)
+        if pairs is None:
+            fade = fading_db.reshape(self.base.shape)
+        else:
+            fade[pairs] = fading_db
         return np.clip(self.base + self.sens * fade, 0.0, np.minimum(1.5 * self.base, self.top))
 
 

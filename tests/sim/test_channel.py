@@ -101,6 +101,20 @@ def test_cable_catalogue() -> None:
     assert lind.shape == c.shape == (2,) and g[1] == pytest.approx(4 * g[0])
 
 
+def test_feeder_sizes_and_aluminium_lose_less_the_thicker_they_are() -> None:
+    """Depot feeders: Cu up to 120 mm2 and Al two-wire 16-240 mm2; at every frequency a thicker
+    conductor loses less, and aluminium (higher resistivity) loses more than copper of the same area."""
+    f = np.array([2e6, 10e6, 30e6])
+    for series in (["Cu-2.5mm2", "Cu-10mm2", "Cu-35mm2", "Cu-50mm2", "Cu-70mm2", "Cu-95mm2", "Cu-120mm2"],
+                   ["Al-16mm2", "Al-35mm2", "Al-70mm2", "Al-120mm2", "Al-240mm2"]):
+        loss = np.array([channel.cable_attenuation_db_per_m(channel.get_cable(n), f, 0.0) for n in series])
+        assert (np.diff(loss, axis=0) < 0).all(), series
+    for area in (16, 35, 70, 120):
+        cu, al = (channel.cable_attenuation_db_per_m(channel.get_cable(f"{m}-{area}mm2"), f, 0.0) for m in ("Cu", "Al"))
+        assert (al > cu).all()
+    assert channel.get_cable("Al-95mm2").material == "Al"
+
+
 def test_concentric_cable_formula() -> None:
     cab = channel.CableType("test-coax", "concentric", {"r_inner_m": 1e-3, "r_outer_m": 3.5e-3},
                             "Cu", 2.3, 0.0)

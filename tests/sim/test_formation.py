@@ -132,3 +132,64 @@ def test_merge_checks_only_pairs_that_could_hear_each_other() -> None:
     eng.formation.merge_check(5.0)
     pairs = eng.formation._merge_pairs.shape[0]
     assert ccos >= 3 and pairs < ccos * (ccos - 1) // 2
+
+
+def _row_of_unassociated(n: int, **site: object):
+    """``n`` chargers whose PIB says CCo "never", with no CCo anywhere: every one stays unassociated."""
+    return site_from_dict({
+        "site": {"grid": "TN", **site},
+        "cable": [{"name": "run", "type": "Cu-10mm2", "length_m": 300}],
+        "charger": [{"name": f"N{i}", "cable": "run", "at_m": 10 + 12 * i, "network_password": "k",
+                     "cco_mode": "never"} for i in range(n)],
+    })
+
+
+def _count_decisions(eng: Engine) -> list[int]:
+    calls = [0]
+    decide = eng.formation._decide
+
+    def counted(t, s, undecided):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return decide(t, s, undecided)
+
+    eng.formation._decide = counted  # type: ignore[method-assign]
+    return calls
+
+
+def test_unassociated_stations_do_not_re_decide_while_nothing_they_hear_can_change() -> None:
+    """A station that stays unassociated (PIB "never", Greenvity's lone rule) rescans every discover
+    period; its decision is taken again only when a CCo, a membership or the noise changed, or when the
+    fading of a pair it looked at could have crossed 0 dB -- not 720 times an hour."""
+    eng = Engine(_row_of_unassociated(20), hours=1.0)
+    calls = _count_decisions(eng)
+    result = eng.run()
+    assert result.final_cco == [-1] * 20
+    assert calls[0] < 20 * 30  # 20 x 720 scans an hour before
+
+
+def test_skipped_re_decisions_change_nothing() -> None:
+    """With fading off every skipped decision is exactly the one it replaces: same events, same AVLNs."""
+    # six far-apart pairs: the higher-ranked one of each pair runs an AVLN, the other (another key)
+    # hears only that foreign AVLN and stays unassociated (Greenvity rule); one vehicle charges a while
+    data: dict = {"site": {"lone_policy": "stay_unassociated", "fading_sigma_db": 0.0}, "cable": [], "charger": []}
+    for r in range(6):
+        data["cable"].append({"name": f"r{r}", "type": "Cu-2.5mm2", "length_m": 900})
+        data["charger"] += [{"name": f"A{r}", "cable": f"r{r}", "at_m": 900, "network_password": "a",
+                             "cco_capability": 2, "charging": ["00:20-00:50"] if r == 0 else []},
+                            {"name": f"B{r}", "cable": f"r{r}", "at_m": 890, "network_password": "b"}]
+    site = site_from_dict(data)
+    fast = Engine(site, hours=2.0)
+    fast_calls = _count_decisions(fast)
+    slow = Engine(site, hours=2.0)
+    slow_calls = _count_decisions(slow)
+    apply = slow.formation._apply
+
+    def never_repeat(t: float, s: int, d: rules.Decision, ready_at: float) -> None:
+        apply(t, s, d, ready_at)
+        slow.formation._repeat_world[s] = -2  # never the world counter: decide again at every scan
+
+    slow.formation._apply = never_repeat  # type: ignore[method-assign]
+    a, b = fast.run(), slow.run()
+    assert a.final_cco.count(-1) == 6
+    assert a.events == b.events and a.final_cco == b.final_cco
+    assert fast_calls[0] < 0.2 * slow_calls[0]

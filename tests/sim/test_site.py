@@ -74,3 +74,10 @@ def test_site_dict_roundtrip_and_set_path() -> None:
     assert changed.nodes[changed.node_index("M1")].at_m == 30
     with pytest.raises(SiteError):
         set_path(data, "charger.NOPE.bridge", True)
+
+
+def test_an_unknown_cable_type_is_a_site_error_naming_the_table() -> None:
+    data = {"cable": [{"name": "f", "type": "Cu-300mm2", "length_m": 50}],
+            "charger": [{"name": "C", "cable": "f", "at_m": 50, "network_password": "k"}]}
+    with pytest.raises(SiteError, match=r"\[\[cable\]\] #1: unknown cable type 'Cu-300mm2'.*Cu-70mm2"):
+        site_from_dict(data)

@@ -134,3 +134,47 @@ def test_link_overrides_calibrate_a_pair() -> None:
     data["link"].append({"a": "A", "b": "Z"})
     with pytest.raises(SiteError, match="is not a node"):
         site_from_dict(data)
+
+
+# -- properties on random runs (hypothesis) --------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sim_sites import AL_SIZES, CABLE_SIZES, CU_SIZES, PROPERTY  # noqa: E402
+
+
+def _run_site(cable: str, length_m: float, a_m: float, b_m: float, taps: list[float]) -> dict:
+    """One run: node A at ``a_m``, node B at ``b_m``, idle chargers at ``taps``."""
+    nodes = [{"name": "A", "cable": "r", "at_m": a_m, "network_password": "k"},
+             {"name": "B", "cable": "r", "at_m": b_m, "network_password": "k"}]
+    nodes += [{"name": f"T{k}", "cable": "r", "at_m": x, "network_password": "k"} for k, x in enumerate(taps)]
+    return {"cable": [{"name": "r", "type": cable, "length_m": length_m}], "charger": nodes}
+
+
+def _mean_gain_db(data: dict) -> float:
+    chan = site_channel(site_from_dict(data))
+    return float(chan.gain_db[0, 1, chan.mask].mean())
+
+
+@PROPERTY
+@given(st.sampled_from(CABLE_SIZES), st.integers(0, 200), st.integers(5, 400), st.integers(5, 200),
+       st.lists(st.integers(0, 800), max_size=4))
+def test_a_longer_cable_between_two_nodes_is_never_better(cable: str, a_m: int, gap_m: int, more_m: int,
+                                                          taps: list[int]) -> None:
+    """Moving B further from A along the run (nothing else changes) never raises A -> B's mean gain."""
+    length = 1000.0
+    near = _run_site(cable, length, a_m, a_m + gap_m, [float(t) for t in taps])
+    far = _run_site(cable, length, a_m, a_m + gap_m + more_m, [float(t) for t in taps])
+    assert _mean_gain_db(far) <= _mean_gain_db(near) + 0.1
+
+
+@PROPERTY
+@given(st.sampled_from((CU_SIZES, AL_SIZES)), st.data(), st.integers(10, 600), st.lists(st.integers(0, 600), max_size=4))
+def test_a_thicker_cable_is_never_worse_at_the_same_length(series: tuple[str, ...], pick, length_m: int,  # type: ignore[no-untyped-def]
+                                                           taps: list[int]) -> None:
+    size = pick.draw(st.integers(0, len(series) - 2))
+    thin, thick = series[size], series[size + 1]
+    taps_m = [float(min(t, length_m)) for t in taps]
+    g_thin = _mean_gain_db(_run_site(thin, float(length_m), 0.0, float(length_m), taps_m))
+    g_thick = _mean_gain_db(_run_site(thick, float(length_m), 0.0, float(length_m), taps_m))
+    assert g_thick >= g_thin - 0.1
