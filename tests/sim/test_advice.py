@@ -176,8 +176,10 @@ def test_module_start_plan_moves_the_module_to_its_chargers() -> None:
 def test_partitioned_plan_adds_modules_where_chargers_have_no_route() -> None:
     p = _plan("partitioned", 6, seed=1)
     _check_steps(p, 6)
-    first = p.advice[0]
-    assert first["action"] in ("add-plc-module", "split-run")
+    # the modules may come after a phase-order fix (which also gives the middle chargers a route)
+    modules = [a for a in p.advice if a["action"] in ("add-plc-module", "split-run")]
+    assert modules, [a["text"] for a in p.advice]
+    first = modules[0]
     spots = first["at_m"] if isinstance(first["at_m"], list) else [first["at_m"]]
     middle = [n.at_m for n in load_site(SITES / "partitioned.toml").chargers if not n.bridge]
     assert all(min(middle) <= at <= max(middle) for at in spots)  # among the chargers, not at the board
