@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test bench lint compare clean debian-deps
+.PHONY: demo test fuzz bench lint compare clean debian-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(DEMO_STAMP)
 
 test: $(STAMP) debian-deps
 	$(PY) -m pytest -q
+
+# the property tests with fresh random examples (1000 each, or what a test sets itself)
+fuzz: $(STAMP)
+	$(PY) -m pytest -q --hypothesis-profile=fuzz -m "not slow" tests
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/bench --benchmark-enable --benchmark-only

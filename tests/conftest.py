@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI ("ci", the default) runs every property test on the same derandomised examples, so a red run
+# is a change, not a new draw; `make fuzz` ("fuzz") draws fresh random examples, many more of them.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("fuzz", max_examples=1000, print_blob=True)
+settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 FLUSH_ROWS = 1 << 16  # small tables are buffered into row groups of at least this many rows ...
 FLUSH_BYTES = 16 << 20  # ... or this many bytes
 PENDING_BYTES = 48 << 20  # all buffered tables together: above this the largest are written out
-COMPRESSION = "snappy"
+COMPRESSION = "snappy"  # the codec every Parquet reader has; lz4 is faster and smaller here
+COMPRESSIONS = ("snappy", "lz4", "zstd", "gzip", "none")
 
 
 @dataclass
@@ -66,8 +67,8 @@ class ExportSummary:
 class _Sink:
     """Writes the tables of one name to one file, in row groups of a bounded size."""
 
-    def __init__(self, path: Path, fmt: str, schema: pa.Schema) -> None:
-        self.path, self.fmt, self.schema = path, fmt, schema
+    def __init__(self, path: Path, fmt: str, schema: pa.Schema, compression: str = COMPRESSION) -> None:
+        self.path, self.fmt, self.schema, self.compression = path, fmt, schema, compression
         self.pending: list[pa.Table] = []
         self.rows = self.bytes = 0
         self.writer: Any = None
@@ -91,7 +92,7 @@ class _Sink:
             if self.writer is None:
                 plain = [f.name for f in self.schema if not _binary_like(f.type)]
                 # dictionaries and statistics only where they pay: not on byte strings
-                self.writer = pq.ParquetWriter(self.path, self.schema, compression=COMPRESSION, use_dictionary=[
+                self.writer = pq.ParquetWriter(self.path, self.schema, compression=self.compression, use_dictionary=[
                     f.name for f in self.schema if require_pyarrow().types.is_dictionary(f.type)],
                     write_statistics=plain)
             self.writer.write_table(table)
@@ -166,10 +167,14 @@ def _file_name(table: str, fmt: str) -> str:
 
 
 def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet", *,
-           chunk_bytes: int = CHUNK_BYTES, progress: Progress | None = None) -> ExportSummary:
-    """Decode a capture and write ``frames`` plus one file per message layout into ``out_dir``."""
+           chunk_bytes: int = CHUNK_BYTES, progress: Progress | None = None,
+           compression: str = COMPRESSION) -> ExportSummary:
+    """Decode a capture and write ``frames`` plus one file per message layout into ``out_dir``
+    (Parquet ``compression``: one of :data:`COMPRESSIONS`)."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {fmt!r}")
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"unknown Parquet compression {compression!r} (one of {', '.join(COMPRESSIONS)})")
     require_pyarrow()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,7 +188,7 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
             for name, table in tables.items():
                 sink = sinks.get(name)
                 if sink is None:
-                    sink = sinks[name] = _Sink(out / _file_name(name, fmt), fmt, table.schema)
+                    sink = sinks[name] = _Sink(out / _file_name(name, fmt), fmt, table.schema, compression)
                 sink.add(table)
             pending = sum(s.bytes for s in sinks.values())
             for sink in sorted(sinks.values(), key=lambda s: -s.bytes):
@@ -197,7 +202,7 @@ def export(source: Source, out_dir: str | os.PathLike[str], fmt: str = "parquet"
     finally:
         t = time.perf_counter()
         if "frames" not in sinks:  # an empty capture still gets its (empty) frames file
-            sinks["frames"] = _Sink(out / _file_name("frames", fmt), fmt, frames_schema())
+            sinks["frames"] = _Sink(out / _file_name("frames", fmt), fmt, frames_schema(), compression)
             sinks["frames"].add(frames_schema().empty_table())
             summary.rows.setdefault("frames", 0)
         for sink in sinks.values():
@@ -303,7 +308,8 @@ def run_cli(args: Any) -> int:
         fmt, out_dir = ("parquet", args.parquet) if getattr(args, "parquet", None) else ("csv", getattr(args, "csv", None))
         cut: Exception | None = None
         if out_dir:
-            summary = export(source, out_dir, fmt, progress=progress)
+            summary = export(source, out_dir, fmt, progress=progress,
+                             compression=getattr(args, "compression", None) or COMPRESSION)
             stats, cut = summary.stats, summary.error
             done = (f"# wrote {summary.frames} HomePlug frames and {len(summary.rows) - 1} message tables to "
                     f"{out_dir}/ ({fmt})")

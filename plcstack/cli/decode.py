@@ -87,6 +87,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--parquet", metavar="DIR", help="write DIR/frames.parquet (one row per HomePlug frame) and one "
                    "DIR/<MESSAGE>.parquet per message type (every field; needs pip install 'plcstack[arrow]')")
     p.add_argument("--csv", metavar="DIR", help="the same tables as CSV files in DIR (bytes as hex, arrays as JSON)")
+    from plcstack.capture.export import COMPRESSIONS
+
+    p.add_argument("--compression", choices=COMPRESSIONS, default=None,
+                   help="Parquet compression (default snappy, which every reader has; lz4 writes faster and "
+                   "smaller files, zstd the smallest)")
     p.set_defaults(func=run)
 
 
@@ -175,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
     files = [*args.read, *args.capture]
     if (args.parquet or args.csv) and (args.interface or len(files) != 1 or args.write):
         return _fail("--parquet/--csv write the tables of one capture file (not with -i or -w)")
+    if getattr(args, "compression", None) and not args.parquet:
+        return _fail("--compression applies to --parquet")
     if _batch_path(args, files):
         from plcstack.capture.export import run_cli  # column-wise batch path, chunk by chunk
 

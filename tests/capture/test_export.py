@@ -149,3 +149,17 @@ def test_an_empty_capture_writes_an_empty_frames_file(tmp_path: Path, capsys, fm
     if fmt == "parquet":
         table = pq.read_table(out / "frames.parquet")
         assert table.num_rows == 0 and table.column_names[:3] == ["frame", "time_ns", "length"]
+
+
+def test_parquet_compression_is_chosen_and_checked(mixed_capture: Path, tmp_path: Path, capsys):
+    out = tmp_path / "lz4"
+    assert main(["decode", str(mixed_capture), "--parquet", str(out), "--compression", "lz4"]) == 0
+    meta = pq.ParquetFile(out / "frames.parquet").metadata
+    assert meta.row_group(0).column(0).compression.upper().startswith("LZ4")
+    assert pq.read_table(out / "frames.parquet").num_rows == 415
+    capsys.readouterr()
+    assert main(["decode", str(mixed_capture), "--csv", str(tmp_path / "c"), "--compression", "lz4"]) == 2
+    assert "--compression applies to --parquet" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["decode", str(mixed_capture), "--parquet", str(tmp_path / "x"), "--compression", "brotli9"])
+    assert exc.value.code == 2
