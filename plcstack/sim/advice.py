@@ -33,7 +33,8 @@ from .summary import EFFECT_KEYS, key_metrics, node_summaries, trouble_by_hour
 
 MAX_ACTIONS = 10
 KEEP_BEST = 4  # runners-up of a screening round that the next round screens again
-SKIP_AFTER_PHASES = 2  # a candidate that helped in none of two screening phases is not screened again
+DIRECT_TRIES = 3  # best-screened candidates run at full length when screening confirms nothing
+SKIP_AFTER_PHASES = 2  # a candidate that helped in none of two screening phases since the plan last grew is not screened again
 SCREEN_HOURS = 1.0  # length of a screening run [E]: long enough for loops and partitions to show
 RATE_MARGIN_MBPS = 50.0  # [E] below this coded PHY rate a charger's link has little margin left
 Metrics = dict[str, Any]
@@ -215,6 +216,7 @@ class _Search:
     max_actions: int
     rejected: set[str] = field(default_factory=set)  # screened good, confirmed not
     unhelpful: Counter[str] = field(default_factory=Counter)  # phases in which a candidate never helped
+    first_round: list[tuple[Candidate, Metrics]] = field(default_factory=list)  # the last phase's first round
 
     @property
     def full(self) -> Windows:
@@ -245,6 +247,7 @@ class _Search:
             rows = self.w.run("screen", variants, windows)
             if current is None:
                 current, rows = rows[0], rows[1:]
+                self.first_round = list(zip(pool, rows, strict=True))
             seen |= {c.cid for c in pool}
             ref = current
             good = sorted(((c, r) for c, r in zip(pool, rows, strict=True) if materially_better(r, ref, screened_h)),
@@ -260,6 +263,24 @@ class _Search:
             state = best.apply(state)
         self.unhelpful.update(seen - helped)
         return new
+
+    def direct(self, chain: list[Candidate], final: Metrics) -> tuple[Candidate, Metrics, Metrics] | None:
+        """The short screening windows can misjudge a candidate (a partition that heals only over a
+        day): the ``DIRECT_TRIES`` best-screened candidates of the last phase, each on top of the
+        plan, in full-length runs; the best that is a material improvement, if any."""
+        used = {g for c in chain for g in c.groups}
+        keys = tuple(c.cid for c in chain)
+        state = _apply(self.site, chain)
+        ranked = sorted(((c, r) for c, r in self.first_round if c.cid not in self.rejected and used.isdisjoint(c.groups)),
+                        key=lambda cr: rank_key(cr[1], cr[0], final, self.screen_h))[:DIRECT_TRIES]
+        if not ranked:
+            return None
+        rows = self.w.run("confirm", [((*keys, c.cid), c.instruction, c.apply(state)) for c, _ in ranked], self.full)
+        good = sorted(((c, r) for (c, _), r in zip(ranked, rows, strict=True) if materially_better(r, final, self.hours)),
+                      key=lambda cr: rank_key(cr[1], cr[0], final, self.hours))
+        self.rejected.update(c.cid for c, _ in ranked if not good or c is not good[0][0])
+        self.first_round = []
+        return (good[0][0], final, good[0][1]) if good else None
 
     def confirm(self, chain: list[Candidate], base_m: Metrics) -> list[tuple[Candidate, Metrics, Metrics]]:
         """Full-length runs of every plan prefix, in parallel; the plan keeps the steps up to the
@@ -278,7 +299,7 @@ class _Search:
         return steps
 
 
-MAX_PHASES = 3  # screening phases: from the base run, then from the confirmed plan's full run
+MAX_PHASES = 5  # screening phases: from the base run, then from each confirmed plan's full run
 
 
 def plan(site: Site, base: SimResult, hours: float, seed: int, runner: sweep.Runner | None = None,
@@ -309,11 +330,15 @@ def plan(site: Site, base: SimResult, hours: float, seed: int, runner: sweep.Run
             tried.add(phase)
             phases.append(windows)
             new = search.screen(chain, windows)
-            if not new:
-                break
-            confirmed = search.confirm(chain + new, base_m)
+            confirmed = search.confirm(chain + new, base_m) if new else steps
+            if len(confirmed) <= len(steps):  # nothing screened well was confirmed: full-length tries
+                step = search.direct(chain, final)
+                if step is None and not new:
+                    break
+                confirmed = steps + [step] if step is not None else steps
             if len(confirmed) > len(steps):
                 steps = confirmed
+                search.unhelpful.clear()  # a changed site: what did not help before may help now
                 trouble = w.cache[(tuple(c.cid for c, _, _ in steps), search.full)]["trouble_by_hour"]
     finally:
         if own:
