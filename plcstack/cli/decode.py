@@ -97,8 +97,9 @@ def register(subparsers: Any) -> None:
 
 def _batch_path(args: argparse.Namespace, files: list[str]) -> bool:
     """--parquet/--csv, and --stats on one plain Ethernet capture without filters, run column-wise
-    (plcstack.capture.export); everything else, and any file that is cut or not plain Ethernet (cooked
-    captures, FCS, other link types: the batch path does not read them), goes frame by frame."""
+    (plcstack.capture.export); everything else, and any file that is not plain Ethernet (cooked
+    captures, FCS, other link types: the batch path does not read them), goes frame by frame.  A cut
+    file takes either path: both summarise everything before the cut, then name it."""
     if args.interface or len(files) != 1 or args.write:
         return False
     if args.parquet or args.csv:
@@ -114,11 +115,9 @@ def _plain_ethernet(path: str) -> bool:
         with CaptureReader(path) as reader:
             if reader.compression is not None:
                 return False
-            if reader.format == "pcap":
-                ok = reader.linktype == LINKTYPE_ETHERNET and not reader.fcs_len
-                if not ok:
-                    return False
-            for _i, _t, _b, _o, _n, linktype in reader:  # pcapng: every interface; any format: not cut
+            if reader.format == "pcap":  # one link type for the whole file: its header says it all
+                return bool(reader.linktype == LINKTYPE_ETHERNET and not reader.fcs_len)
+            for _i, _t, _b, _o, _n, linktype in reader:  # pcapng: every interface
                 if linktype != LINKTYPE_ETHERNET:
                     return False
             return not reader.fcs_len

@@ -163,3 +163,34 @@ def test_parquet_compression_is_chosen_and_checked(mixed_capture: Path, tmp_path
     with pytest.raises(SystemExit) as exc:
         main(["decode", str(mixed_capture), "--parquet", str(tmp_path / "x"), "--compression", "brotli9"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("json_out", [False, True])
+def test_a_cut_capture_prints_the_same_through_either_path(mixed_capture: Path, tmp_path: Path, capsys,
+                                                           monkeypatch, json_out: bool):
+    """A classic pcap cut mid-record takes the batch path (its header is all --stats needs to know);
+    what it prints is what the per-frame path prints."""
+    import re
+
+    from plcstack.cli import decode as decode_cli
+
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(mixed_capture.read_bytes()[:-7])
+    assert decode_cli._batch_path(_stats_namespace(cut), [str(cut)])  # type: ignore[arg-type]
+
+    def run() -> tuple[str, str]:
+        assert main(["decode", str(cut), "--stats", "--no-progress", *(["--json"] if json_out else [])]) == 2
+        out, err = capsys.readouterr()
+        return re.sub(r'("elapsed_s"|"frames_per_s"): [0-9.e-]+|elapsed: .*', "", out), err
+
+    batch = run()
+    monkeypatch.setattr(decode_cli, "_batch_path", lambda args, files: False)
+    assert run() == batch
+    assert "truncated capture" in batch[1]
+
+
+def _stats_namespace(capture: Path) -> object:
+    import argparse
+
+    return argparse.Namespace(interface=None, write=None, parquet=None, csv=None, stats=True, verify=False,
+                              type=None, src=None, dst=None, filter=None, capture=[str(capture)], read=[])
