@@ -23,6 +23,7 @@ emulator use it.  Header rules (``docs/codec-header.md``):
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from plcstack.codec import messages as _messages  # noqa: F401 - registers the declarations
@@ -466,23 +467,38 @@ def _tag_bytes(tags: Any) -> bytes:
     return b"".join(_TAG.pack(tpid, tci) for tpid, tci in tags)
 
 
+# message class -> its layout's generated encoder (filled from the registry on first use)
+_BODY_ENCODERS: dict[type, Callable[[Any], bytes]] = {}
+
+
 def encode_frame(frame: Frame) -> bytes:
     """Encode a frame; exact inverse of :func:`decode_frame` for every frame it returns."""
     dst, src, tags, mmv, mmtype, fmi, oui, msg, trailing, truncated = frame[:10]
     try:
-        base = (_H0.pack(dst, src, _ET, mmv, mmtype) if mmv == 0
-                else _H1.pack(dst, src, _ET, mmv, mmtype, (fmi or 0) >> 8, (fmi or 0) & 0xFF))
+        if mmv == 0:
+            base = _H0.pack(dst, src, _ET, mmv, mmtype)
+        else:
+            fmi = fmi or 0
+            base = _H1.pack(dst, src, _ET, mmv, mmtype, fmi >> 8, fmi & 0xFF)
         hdr = base[:12] + _tag_bytes(tags) + base[12:] if tags else base
     except struct.error as exc:
         raise EncodeError(f"bad header value: {exc}") from exc
-    if type(msg) is RawMessage:
+    cls = type(msg)
+    if cls is RawMessage:
         body = msg.body
     else:
-        mdef = definition_of(msg)
+        enc = _BODY_ENCODERS.get(cls) if truncated is None else None
         try:
-            body = encode_partial(mdef.layout, msg) if truncated is not None else mdef.layout.encode(msg)
+            if enc is not None:
+                body = enc(msg)
+            else:
+                mdef = definition_of(msg)
+                if truncated is None:
+                    body = _BODY_ENCODERS.setdefault(cls, mdef.layout.encode)(msg)
+                else:
+                    body = encode_partial(mdef.layout, msg)
         except (struct.error, TypeError) as exc:
-            raise EncodeError(f"{mdef.name}: {exc}") from exc
+            raise EncodeError(f"{definition_of(msg).name}: {exc}") from exc
     out = hdr + oui + body if oui is not None else hdr + body
     if trailing is None:
         if len(out) < MIN_FRAME:
