@@ -15,19 +15,25 @@ def _bridged_depot():
     return generate_site(n_chargers=40, n_runs=4, run_length_m=150.0, bridges=40, module_runs=2, seed=3)
 
 
+def _count_sizes(obj: object, method: str, arg: int = 0) -> list[int]:
+    """Wrap ``obj.method`` so every call records the size of its argument number ``arg``."""
+    sizes: list[int] = []
+    inner = getattr(obj, method)
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        sizes.append(int(np.size(args[arg])))
+        return inner(*args)
+
+    setattr(obj, method, counted)
+    return sizes
+
+
 def test_reselection_samples_few_fading_pairs_however_many_gateways() -> None:
     """With every charger a gateway, a reselection samples the fading of the pairs that can win or are
     in use (a handful per node here: the bridges near it), not of all N x G pairs."""
     eng = Engine(_bridged_depot(), hours=0.1)
     eng._start(0.0)
-    sampled: list[int] = []
-    at_index = eng.fading.at_index
-
-    def counted(k, t):  # type: ignore[no-untyped-def]
-        sampled.append(int(np.size(k)))
-        return at_index(k, t)
-
-    eng.fading.at_index = counted  # type: ignore[method-assign]
+    sampled = _count_sizes(eng.fading, "at_index")
     eng._gateway_rates(30.0)
     n, g = eng.n, eng.gw_cols.size
     assert g >= 40 and sampled and sampled[-1] <= 6 * n < n * g / 5
@@ -70,14 +76,7 @@ def test_gateway_rates_are_computed_only_within_an_avln() -> None:
     """A gateway of another AVLN cannot carry a node's traffic: its rate is not worked out at all."""
     eng = Engine(_bridged_depot(), hours=0.1)
     rates: GatewayRates = eng.gw_rates
-    calls: list[int] = []
-    rates_into = eng.phys.rates_into
-
-    def counted(j, tx):  # type: ignore[no-untyped-def]
-        calls.append(int(np.size(tx)))
-        return rates_into(j, tx)
-
-    eng.phys.rates_into = counted  # type: ignore[method-assign]
+    calls = _count_sizes(eng.phys, "rates_into", arg=1)
     half = np.zeros(rates.not_self.shape, bool)
     half[: eng.n // 2, : rates.gws.size // 2] = True
     rates.need(half)
