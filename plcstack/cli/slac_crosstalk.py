@@ -65,7 +65,8 @@ def run_crosstalk(rest: list[str]) -> int:
     try:
         site = load_site(a.site)
     except (OSError, SiteError) as exc:
-        return _fail(f"{a.site}: {exc}")
+        text = str(exc)  # a TOML error already names the file
+        return _fail(text if text.startswith(str(a.site)) else f"{a.site}: {text}")
     params = BenchParams(runs=a.runs, thresholds_db=a.threshold_db, seed=a.seed, ev_spread_s=a.ev_spread,
                          evse_delay_s=a.evse_delay, jitter_db=MEASURED_JITTER_DB if a.jitter_db is None else a.jitter_db)
     total = a.runs * len(a.threshold_db)

@@ -29,6 +29,18 @@ def test_usage_errors_exit_2_without_a_traceback(argv: list[str], capsys: pytest
     assert err and "Traceback" not in err
 
 
+def test_a_bad_site_file_is_named_once(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "garage.toml"
+    site.write_text("not toml [[")
+    assert main(["slac", "crosstalk", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert err.count(str(site)) == 1 and "not valid TOML" in err
+    site.write_text('[site]\ngrid = "XX"\n')
+    assert main(["slac", "crosstalk", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"plcstack slac: {site}: ") and "grid" in err
+
+
 def test_help_teaches_the_modes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["slac", "--help"])
