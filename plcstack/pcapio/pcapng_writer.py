@@ -15,11 +15,10 @@ from __future__ import annotations
 import os
 import struct
 from decimal import Decimal
-from types import TracebackType
 from typing import BinaryIO
 
 from plcstack.pcapio.linktypes import LINKTYPE_ETHERNET
-from plcstack.pcapio.writer import split_timestamp
+from plcstack.pcapio.writer import OutputFile, split_timestamp
 
 #: ``epb_flags`` direction values (bits 0-1).
 INBOUND = 1
@@ -44,7 +43,7 @@ def _options(opts: list[bytes]) -> bytes:
     return b"".join(opts) + struct.pack("<HH", 0, 0) if opts else b""
 
 
-class PcapngWriter:
+class PcapngWriter(OutputFile):
     """Writes a pcapng file: :meth:`add_interface` for every observation point, then :meth:`write`.
 
     ``dest`` is a path (created/truncated, closed by :meth:`close`) or a binary stream (flushed, not
@@ -54,17 +53,11 @@ class PcapngWriter:
 
     def __init__(self, dest: str | os.PathLike[str] | BinaryIO, *, flush_each: bool = False,
                  application: str = "plcstack") -> None:
-        if isinstance(dest, (str, bytes, os.PathLike)):
-            self._file: BinaryIO | None = open(dest, "wb")  # noqa: SIM115
-            self._owned = True
-        else:
-            self._file = dest
-            self._owned = False
-        self.flush_each = flush_each
-        self.count = 0
+        super().__init__(dest, flush_each)
         self.interfaces: list[tuple[str, str | None]] = []  # (name, description) by interface id
         self._snaplen: list[int] = []
         body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + _options([_option(_OPT_SHB_USERAPPL, application.encode())])
+        assert self._file is not None
         self._file.write(_block(_SHB, body))
 
     def add_interface(self, name: str, description: str | None = None, *, linktype: int = LINKTYPE_ETHERNET,
@@ -106,22 +99,3 @@ class PcapngWriter:
         if self.flush_each:
             self._file.flush()
 
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-    def close(self) -> None:
-        f, self._file = self._file, None
-        if f is None:
-            return
-        if self._owned:
-            f.close()
-        else:
-            f.flush()
-
-    def __enter__(self) -> PcapngWriter:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 from decimal import Decimal
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from plcstack.pcapio.linktypes import LINKTYPE_ETHERNET
 
@@ -34,7 +34,43 @@ def split_timestamp(timestamp_s: float | Decimal | None, time_ns: int | None, un
     return sec, frac
 
 
-class PcapWriter:
+class OutputFile:
+    """The file a capture writer writes to: a path (created/truncated, closed by :meth:`close`) or a
+    binary stream (flushed, not closed); a context manager that closes it."""
+
+    def __init__(self, dest: str | os.PathLike[str] | BinaryIO, flush_each: bool) -> None:
+        if isinstance(dest, (str, bytes, os.PathLike)):
+            self._file: BinaryIO | None = open(dest, "wb")  # noqa: SIM115
+            self._owned = True
+        else:
+            self._file = dest
+            self._owned = False
+        self.flush_each = flush_each
+        self.count = 0
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        f, self._file = self._file, None
+        if f is None:
+            return
+        if self._owned:
+            f.close()
+        else:
+            f.flush()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class PcapWriter(OutputFile):
     """Writes classic pcap (little endian, version 2.4) with micro- or nanosecond timestamps.
 
     ``dest`` is a path (created/truncated, closed by :meth:`close`) or a binary stream (flushed but not
@@ -53,19 +89,13 @@ class PcapWriter:
         fcs_len: int | None = None,
         flush_each: bool = False,
     ) -> None:
-        if isinstance(dest, (str, bytes, os.PathLike)):
-            self._file: BinaryIO | None = open(dest, "wb")  # noqa: SIM115
-            self._owned = True
-        else:
-            self._file = dest
-            self._owned = False
+        super().__init__(dest, flush_each)
         self.linktype = linktype
         self.snaplen = snaplen
         self.nano = nano
-        self.count = 0
-        self.flush_each = flush_each
         self._units = 1_000_000_000 if nano else 1_000_000
         self._rec = struct.Struct("<IIII").pack
+        assert self._file is not None
         self._write = self._file.write
         magic = _PCAP_MAGIC_NS if nano else _PCAP_MAGIC_US
         network = linktype
@@ -98,28 +128,6 @@ class PcapWriter:
         self.count += 1
         if self.flush_each:
             self.flush()
-
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-    def close(self) -> None:
-        f, self._file = self._file, None
-        if f is None:
-            return
-        if self._owned:
-            f.close()
-        else:
-            f.flush()
-
-    def __enter__(self) -> PcapWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 def write_pcap(
     path: str | os.PathLike[str] | BinaryIO,
