@@ -177,3 +177,31 @@ def wait_for(b: Bench, i: int, cmd: tuple[str, ...], needle: str, timeout: float
             return out
         time.sleep(0.2)
     raise AssertionError(f"{' '.join(cmd)} never printed {needle!r}; last output:\n{out}")
+
+
+def openplc_pev_ini(charge_time_s: int) -> str:
+    """open-plc-utils ``pev`` settings: its own NMK/NID, matches within 40 dB, "charges" for ``charge_time_s``."""
+    return f"""[default]
+vehicle identifier=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+network membership key=50D3E4933F855B7040784DF815AA8DB7
+network identifier=B0F2E695666B03
+attenuation threshold=40
+msound pause=20
+charge time={charge_time_s}
+settle time=1
+"""
+
+
+def openplc_evse_ini(charge_time_s: int, nmk: str = "B59319D7E8157BA001B018669CCEE30D",
+                     nid: str = "026BCBA5354E08") -> str:
+    """open-plc-utils ``evse`` settings: 10 sounds, the AVLN it hands the EV (``nmk``, ``nid``)."""
+    return f"""[default]
+time to sound=6
+number of sounds=10
+response type=1
+station identifier=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
+network membership key={nmk}
+network identifier={nid}
+settle time=1
+charge time={charge_time_s}
+"""

@@ -15,31 +15,23 @@ import time
 from pathlib import Path
 
 import pytest
-from netns_helpers import REPO, bench, emulator, modem_block, need_tools, stop
+from netns_helpers import (
+    REPO,
+    bench,
+    emulator,
+    modem_block,
+    need_tools,
+    openplc_evse_ini,
+    openplc_pev_ini,
+    stop,
+)
 
 pytestmark = [pytest.mark.netns, pytest.mark.realtools]
 
 EVSE_MODEM, PEV_MODEM = "00:b0:52:00:e5:01", "00:b0:52:00:e7:01"
 EVSE_NMK, EVSE_NID = "B59319D7E8157BA001B018669CCEE30D", "026BCBA5354E08"
-PEV_INI = """[default]
-vehicle identifier=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
-network membership key=50D3E4933F855B7040784DF815AA8DB7
-network identifier=B0F2E695666B03
-attenuation threshold=40
-msound pause=20
-charge time=8
-settle time=1
-"""
-EVSE_INI = f"""[default]
-time to sound=6
-number of sounds=10
-response type=1
-station identifier=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
-network membership key={EVSE_NMK}
-network identifier={EVSE_NID}
-settle time=1
-charge time=2
-"""
+PEV_INI = openplc_pev_ini(charge_time_s=8)
+EVSE_INI = openplc_evse_ini(charge_time_s=2, nmk=EVSE_NMK, nid=EVSE_NID)
 
 
 def slac_network(b) -> str:

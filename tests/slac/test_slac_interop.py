@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from netns_helpers import REPO, bench, emulator, need_tools, stop
+from netns_helpers import REPO, bench, emulator, need_tools, openplc_evse_ini, openplc_pev_ini, stop
 from slac_netns import ipv6_crosses, one_avln, ours, report, slac_network
 
 from plcstack.codec import DecodeError, decode_frame
@@ -25,25 +25,8 @@ from plcstack.slac.session import analyse_capture
 
 pytestmark = [pytest.mark.netns, pytest.mark.realtools]
 
-PEV_INI = """[default]
-vehicle identifier=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
-network membership key=50D3E4933F855B7040784DF815AA8DB7
-network identifier=B0F2E695666B03
-attenuation threshold=40
-msound pause=20
-charge time=30
-settle time=1
-"""
-EVSE_INI = """[default]
-time to sound=6
-number of sounds=10
-response type=1
-station identifier=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
-network membership key=B59319D7E8157BA001B018669CCEE30D
-network identifier=026BCBA5354E08
-settle time=1
-charge time=30
-"""
+PEV_INI = openplc_pev_ini(charge_time_s=30)
+EVSE_INI = openplc_evse_ini(charge_time_s=30)
 
 
 def wait_any(procs, timeout: float) -> None:
