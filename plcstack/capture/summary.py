@@ -18,7 +18,7 @@ from plcstack.capture.records import CapturedFrame
 from plcstack.capture.timefmt import format_time
 from plcstack.codec import Frame, RawMessage, VlanTag
 from plcstack.codec.codes import enum_items, value_note
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, TEXT, Field
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, TEXT, Field, text_value
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import mmtype_name
 from plcstack.codec.registry import definition_of
@@ -115,7 +115,7 @@ def _formatter(f: Field) -> Callable[[Any], str]:
     if f.kind == MAC:
         return lambda v: "-" if v is None else format_mac(v)
     if f.kind == TEXT:
-        return lambda v: "-" if v is None else _short(bytes(v).split(b"\0", 1)[0].decode("latin-1"))
+        return lambda v: "-" if v is None else _short(text_value(v))
     if f.kind == ARRAY:
         return lambda v: "-" if v is None else _array(f, v)
     return lambda v: "-" if v is None else _short(bytes(v).hex())

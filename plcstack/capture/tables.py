@@ -35,7 +35,7 @@ from plcstack.codec.columnar import (
 )
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.frame import Frame, RawMessage
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout, text_value
 from plcstack.codec.mac import format_mac
 from plcstack.codec.registry import MessageDef, definition_of
 
@@ -273,7 +273,7 @@ def _py(f: Field, v: Any) -> Any:
     if f.kind == MAC:
         return format_mac(v)
     if f.kind == TEXT:
-        return bytes(v).split(b"\0", 1)[0].decode("latin-1")
+        return text_value(v)
     if f.kind == ARRAY:
         assert f.item is not None
         return [{g.name: _py(g, x) for g, x in zip(f.item.fields, item, strict=True)} for item in v]

@@ -23,7 +23,7 @@ from plcstack.codec.codes import value_name, value_note
 from plcstack.codec.errors import DecodeError
 from plcstack.codec.frame import Frame, RawMessage, decode_ethernet, decode_frame, decode_header
 from plcstack.codec.hp10 import decode_hp10
-from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout
+from plcstack.codec.layout import ARRAY, BYTES, INT, MAC, REST, TEXT, VARBYTES, Field, Layout, text_value
 from plcstack.codec.mac import format_mac
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_1_0, KNOWN_OUIS, mmtype_name
 from plcstack.codec.registry import definition_of
@@ -275,7 +275,7 @@ def _field_view(f: Field, v: Any, p: int, path: str) -> tuple[FieldView, int]:
     size = len(v)
     value: Any = v
     if f.kind == TEXT:
-        value = bytes(v).split(b"\0", 1)[0].decode("latin-1")
+        value = text_value(v)
     children: tuple[FieldView, ...] = ()
     if f.kind in (VARBYTES, REST, BYTES) and f.unit is not None:  # one value per byte (e.g. dB per group)
         children = tuple(FieldView(f"{path}[{i}]", f.name, INT, b, p + i, p + i + 1, unit=f.unit)

@@ -526,6 +526,11 @@ def to_jsonable(rec: Layout, msg: Any, names: bool = True) -> dict[str, Any]:
     return out
 
 
+def text_value(v: bytes | bytearray | memoryview) -> str:
+    """A TEXT field as it is shown everywhere (JSON, views, tables): up to the first NUL, latin-1."""
+    return bytes(v).split(b"\0", 1)[0].decode("latin-1")
+
+
 def _json_value(f: Field, v: Any, names: bool = True) -> Any:
     if v is None:
         return None
@@ -534,7 +539,7 @@ def _json_value(f: Field, v: Any, names: bool = True) -> Any:
     if f.kind == MAC:
         return format_mac(v)
     if f.kind == TEXT:
-        return bytes(v).split(b"\0", 1)[0].decode("latin-1")
+        return text_value(v)
     if f.kind == ARRAY:
         assert f.item is not None
         return [to_jsonable(f.item, it, names) for it in v]
