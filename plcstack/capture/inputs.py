@@ -30,12 +30,11 @@ from plcstack.pcapio import (
     CaptureReader,
     PacketRecord,
 )
+from plcstack.pcapio.linktypes import PACKET_BROADCAST, PACKET_OUTGOING
 
 SUPPORTED_LINKTYPES = frozenset({LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2})
 
 _ARPHRD_ETHER = 1  # Linux if_arp.h: the cooked header's address is an Ethernet MAC
-_PACKET_BROADCAST = 1  # Linux if_packet.h packet types
-_PACKET_OUTGOING = 4
 _SLL = struct.Struct("!HHH8sH")  # packet type, ARPHRD type, address length, address, protocol
 _SLL2 = struct.Struct("!HHIHBB8s")  # protocol, reserved, ifindex, ARPHRD type, packet type, addr len, addr
 _NO_MAC = bytes(6)
@@ -109,8 +108,8 @@ def _ethernet_frame(pkt: PacketRecord) -> LinkFrame | None:
 
 def _cooked(ptype: int, hatype: int, halen: int, addr: bytes, body: bytes, orig: int, cut: bool) -> LinkFrame:
     src = addr[:6] if hatype == _ARPHRD_ETHER and halen == 6 else _NO_MAC
-    dst = BROADCAST_MAC if ptype == _PACKET_BROADCAST else _NO_MAC
-    return LinkFrame(dst + src + body, None, orig, cut, ptype == _PACKET_BROADCAST, ptype == _PACKET_OUTGOING)
+    dst = BROADCAST_MAC if ptype == PACKET_BROADCAST else _NO_MAC
+    return LinkFrame(dst + src + body, None, orig, cut, ptype == PACKET_BROADCAST, ptype == PACKET_OUTGOING)
 
 
 def open_input(source: str | os.PathLike[str] | BinaryIO, **kwargs: Any) -> CaptureReader:

@@ -26,7 +26,6 @@ SOL_PACKET = 263  # Linux socket.h
 PACKET_AUXDATA = 8  # Linux if_packet.h
 TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
-PACKET_OUTGOING = 4
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _AUXDATA = struct.Struct("=IIIHHHH")  # tp_status, tp_len, tp_snaplen, tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid
 _TIMESPEC = struct.Struct("=qq")

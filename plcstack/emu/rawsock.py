@@ -40,9 +40,9 @@ from plcstack.emu import offload
 from plcstack.emu.config import NetworkConfig
 from plcstack.emu.events import Dropped, Event
 from plcstack.emu.powerline import Recorder
+from plcstack.pcapio.linktypes import PACKET_OUTGOING
 
 ETH_P_ALL = 0x0003
-PACKET_OUTGOING = 4
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
 PACKET_VNET_HDR = 15

@@ -23,3 +23,9 @@ LINKTYPE_NAMES: dict[int, str] = {
 def linktype_name(linktype: int) -> str:
     name = LINKTYPE_NAMES.get(linktype)
     return f"{linktype} ({name})" if name else str(linktype)
+
+
+# Linux packet types (if_packet.h): what an AF_PACKET socket reports for a frame and what the
+# pkttype field of a cooked (SLL, SLL2) capture records.
+PACKET_BROADCAST = 1
+PACKET_OUTGOING = 4  # a frame this host sent

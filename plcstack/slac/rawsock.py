@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable
 
 from plcstack.codec.names import ETHERTYPE_HOMEPLUG_AV
+from plcstack.pcapio.linktypes import PACKET_OUTGOING
 from plcstack.slac.core import SlacMachine
 from plcstack.slac.events import SlacEvent
 
-PACKET_OUTGOING = 4
 MAX_BATCH = 256  # frames read before the loop looks at the timers again
 RCVBUF = 1 << 20
 
