@@ -19,6 +19,7 @@ not as protocol errors.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,32 +157,27 @@ def _latest(sessions: list[RecordedSession], ev_mac: bytes) -> RecordedSession |
     return None
 
 
+# message class -> the session list it goes to, and where it names the EV
+_SESSION_LISTS: dict[type, tuple[str, Callable[[Any, Any], bytes]]] = {
+    M.CM_SLAC_PARM_REQ: ("parm_req", lambda f, m: f.src),
+    M.CM_SLAC_PARM_CNF: ("parm_cnf", lambda f, m: f.dst),
+    M.CM_START_ATTEN_CHAR_IND: ("starts", lambda f, m: f.src),
+    M.CM_MNBC_SOUND_IND: ("sounds", lambda f, m: f.src),
+    M.CM_ATTEN_CHAR_IND: ("atten_ind", lambda f, m: bytes(m.source_address)),
+    M.CM_ATTEN_CHAR_RSP: ("atten_rsp", lambda f, m: f.src),
+    M.CM_SLAC_MATCH_REQ: ("match_req", lambda f, m: bytes(m.pev_mac)),
+    M.CM_SLAC_MATCH_CNF: ("match_cnf", lambda f, m: bytes(m.pev_mac)),
+}
+
+
 def _add(s: RecordedSession, seen: Seen) -> None:
     f, m = seen.frame, seen.frame.message
-    if isinstance(m, M.CM_SLAC_PARM_REQ):
-        s.parm_req.append(seen)
-        s.ev_mac = s.ev_mac or f.src
-    elif isinstance(m, M.CM_SLAC_PARM_CNF):
-        s.parm_cnf.append(seen)
-        s.ev_mac = s.ev_mac or f.dst
-    elif isinstance(m, M.CM_START_ATTEN_CHAR_IND):
-        s.starts.append(seen)
-        s.ev_mac = s.ev_mac or f.src
-    elif isinstance(m, M.CM_MNBC_SOUND_IND):
-        s.sounds.append(seen)
-        s.ev_mac = s.ev_mac or f.src
-    elif isinstance(m, M.CM_ATTEN_CHAR_IND):
-        s.atten_ind.append(seen)
-        s.ev_mac = s.ev_mac or bytes(m.source_address)
-    elif isinstance(m, M.CM_ATTEN_CHAR_RSP):
-        s.atten_rsp.append(seen)
-        s.ev_mac = s.ev_mac or f.src
-    elif isinstance(m, M.CM_SLAC_MATCH_REQ):
-        s.match_req.append(seen)
-        s.ev_mac = s.ev_mac or bytes(m.pev_mac)
-    elif isinstance(m, M.CM_SLAC_MATCH_CNF):
-        s.match_cnf.append(seen)
-        s.ev_mac = s.ev_mac or bytes(m.pev_mac)
+    entry = _SESSION_LISTS.get(type(m))
+    if entry is None:
+        return
+    name, ev_mac = entry
+    getattr(s, name).append(seen)
+    s.ev_mac = s.ev_mac or ev_mac(f, m)
 
 
 # -------------------------------------------------------------------------------------- checking
