@@ -81,6 +81,7 @@ class SlacMachine:
         self._out: deque[bytes] = deque(maxlen=MAX_OUTPUT)
         self._events: deque[SlacEvent] = deque(maxlen=MAX_EVENTS)
         self.started_at: float | None = None
+        self._key_set_at = 0.0  # when the local modem confirmed the last CM_SET_KEY
 
     # ------------------------------------------------------------------ public API
 
@@ -177,6 +178,14 @@ class SlacMachine:
 
     def _send_sw_ver(self) -> None:
         self._send(self.local_modem, messages.VS_SW_VER_REQ(cookie=0))
+
+    def _modem_wait_note(self, frame: Frame | None, now: float) -> str:
+        """What the wait for the modem after CM_SET_KEY showed, for the SET_KEY step's detail
+        (``frame`` None: T_modem_ready_max ran out or there is no wait)."""
+        waited = now - self._key_set_at
+        if frame is None and self.timers.T_modem_ready_max > 0:
+            return f"; the modem did not answer VS_SW_VER for {waited:.1f} s, going on"
+        return f"; the modem answered again after {waited:.2f} s" if waited > 0 else ""
 
     def _send_nw_info(self) -> None:
         self._send(self.local_modem, messages.VS_NW_INFO_REQ(), mmv=1)  # the AR7x00/QCA7xxx layout

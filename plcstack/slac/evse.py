@@ -139,7 +139,6 @@ class EvseMachine(SlacMachine):
         self.nmk = b""
         self.nid = b""
         self.key_tries = 0
-        self._key_set_at = 0.0
         self.cp_retries = 0
         self.matched: EvseSession | None = None
         self.result: ev.Matched | None = None
@@ -255,12 +254,7 @@ class EvseMachine(SlacMachine):
     def _modem_ready(self, frame: Frame | None, now: float) -> None:
         """The modem answers again after the key change (or T_modem_ready_max ran out): wait for the EV."""
         self._cancel(EvseTimer.MODEM_READY, EvseTimer.MODEM_POLL)
-        waited = now - self._key_set_at
-        detail = f"session NID {self.nid.hex()}"
-        if frame is None and self.timers.T_modem_ready_max > 0:
-            detail += f"; the modem did not answer VS_SW_VER for {waited:.1f} s, going on"
-        elif waited > 0:
-            detail += f"; the modem answered again after {waited:.2f} s"
+        detail = f"session NID {self.nid.hex()}" + self._modem_wait_note(frame, now)
         self._emit(ev.StepDone(now, Step.SET_KEY, detail=detail))
         self.state = EvseState.WAIT_PARM
         self._start(EvseTimer.SLAC_INIT, now + self.timers.T_settle_after_set_key + self.timers.TT_EVSE_SLAC_init)

@@ -117,7 +117,6 @@ class PevMachine(SlacMachine):
         self.first_start: float | None = None
         self.key_tries = 0
         self.private_nmk = b""
-        self._key_set_at = 0.0
         self.result: ev.Matched | None = None
         self.joined: ev.Joined | None = None
 
@@ -204,12 +203,7 @@ class PevMachine(SlacMachine):
     def _modem_ready(self, frame: Frame | None, now: float) -> None:
         """The modem answers again after the key change (or T_modem_ready_max ran out): go on."""
         self._cancel(PevTimer.MODEM_READY, PevTimer.MODEM_POLL)
-        waited = now - self._key_set_at
-        detail = f"private NID {self._key[1].hex()}"
-        if frame is None and self.timers.T_modem_ready_max > 0:
-            detail += f"; the modem did not answer VS_SW_VER for {waited:.1f} s, going on"
-        elif waited > 0:
-            detail += f"; the modem answered again after {waited:.2f} s"
+        detail = f"private NID {self._key[1].hex()}" + self._modem_wait_note(frame, now)
         self._emit(ev.StepDone(now, Step.SET_KEY, detail=detail))
         if self.timers.T_settle_after_set_key > 0:
             self.state = PevState.SETTLING
