@@ -121,8 +121,15 @@ def _nearest(nodes: list[Node], to: Node) -> Node:
 
 
 def _set_node(name: str, **changes: Any) -> Callable[[Site], Site]:
+    return _set_nodes((name,), **changes)
+
+
+def _set_nodes(names: tuple[str, ...], **changes: Any) -> Callable[[Site], Site]:
+    """The site with the same ``changes`` made to every node in ``names``."""
     def apply(s: Site) -> Site:
-        return s.with_node(name, **changes)
+        for name in names:
+            s = s.with_node(name, **changes)
+        return s
     return apply
 
 
@@ -378,17 +385,12 @@ def key_rules(ctx: RuleContext) -> list[Candidate]:
         want = majority(g.network_password for g in peers)
         names = tuple(n.name for n in lost)
 
-        def rekey(s: Site, names: tuple[str, ...] = names, pw: str = want) -> Site:
-            for nm in names:
-                s = s.with_node(nm, network_password=pw)
-            return s
-
         out.append(Candidate(
             cid=f"key:{','.join(names)}", action="set-network-key", group=f"key:{key}", rule="network-key",
             effort=0, instruction=f"Set the network key of {_names(lost)} to the one of {_names(peers, 2)}",
             why="no gateway shares their network key, so they have no PLC route (manual: encrypted PLC modules "
                 "need the network key)",
-            apply=rekey, details={"chargers": list(names)}))
+            apply=_set_nodes(names, network_password=want), details={"chargers": list(names)}))
     parts = [c for c in out if c.cid.startswith("key:") and "chargers" in c.details]
     if len(parts) >= 2:
         lost_all = [name for c in parts for name in c.details["chargers"]]
@@ -422,11 +424,6 @@ def separate_network_rules(ctx: RuleContext) -> list[Candidate]:
             key = f"{password}-{m.name}"[:64]
             names = (m.name, *(n.name for n in circuit))
 
-            def separate(s: Site, names: tuple[str, ...] = names, key: str = key) -> Site:
-                for nm in names:
-                    s = s.with_node(nm, network_password=key)
-                return s
-
             parts.append(Candidate(
                 cid=f"network:{m.name}", action="separate-network", group=f"network:{m.name}",
                 rule="one-gateway-per-network", effort=0,
@@ -434,7 +431,7 @@ def separate_network_rules(ctx: RuleContext) -> list[Candidate]:
                             f"their own network key",
                 why=(f"{_names(gateways)} are all gateways of one PLC network; two wired gateways in one PLC "
                      "network close an Ethernet loop through the router (one gateway per PLC network)"),
-                apply=separate, details={"module": m.name, "chargers": [n.name for n in circuit]}))
+                apply=_set_nodes(names, network_password=key), details={"module": m.name, "chargers": [n.name for n in circuit]}))
         out += parts
         if len(parts) >= 2:
             where = "; ".join(f"{p.details['module']} with its {len(p.details['chargers'])} chargers" for p in parts)
@@ -473,18 +470,13 @@ def coupling_rules(ctx: RuleContext) -> list[Candidate]:
         odd = [n for n in chargers if n.phase != want]
         names = tuple(n.name for n in odd)
 
-        def same_phase(s: Site, names: tuple[str, ...] = names, ph: str = want) -> Site:
-            for nm in names:
-                s = s.with_node(nm, phase=ph)
-            return s
-
         out.append(Candidate(
             cid=f"phase-order:{want}", action="same-phase-order", group="phase-order", rule="coupling", effort=3,
             instruction=f"Wire the chargers with the same phase order so every PLC modem couples on {want} "
                         f"({len(odd)} chargers to change: {_names(odd, 4)})",
             why="chargers' PLC modems on different phases reach each other and the gateway only across phases "
                 "(Zaptec: same phase order everywhere)",
-            apply=same_phase, details={"phase": want, "chargers": list(names)}))
+            apply=_set_nodes(names, phase=want), details={"phase": want, "chargers": list(names)}))
     return out
 
 
@@ -508,17 +500,12 @@ def uplink_rules(ctx: RuleContext) -> list[Candidate]:
         return []
     names = tuple(n.name for n in pins)
 
-    def pin(s: Site, names: tuple[str, ...] = names) -> Site:
-        for nm in names:
-            s = s.with_node(nm, wifi_rssi_dbm=None)
-        return s
-
     return [Candidate(
         cid="pin-plc:" + ",".join(names), action="uplink", group="uplink-pin", rule="wifi-or-plc", effort=0,
         instruction=f"Configure {_names(pins)} to use PLC only (Wi-Fi off)",
         why=(f"their Wi-Fi is within {BORDERLINE_WIFI_DB:g} dB of the {thr:g} dBm rule and they switched between "
              "Wi-Fi and PLC in the simulation (manual: Wi-Fi where RSSI >= -75 dBm, else PLC)"),
-        apply=pin, details={"chargers": list(names), "use": "plc"})]
+        apply=_set_nodes(names, wifi_rssi_dbm=None), details={"chargers": list(names), "use": "plc"})]
 
 
 def _hysteresis(s: Site) -> Site:
