@@ -253,15 +253,24 @@ class PevMachine(SlacMachine):
         self._batch(None, now)
 
     def _parm_timeout(self, frame: Frame | None, now: float) -> None:
-        assert self.process is not None
+        self._response_timeout(now, Step.SLAC_PARM, "CM_SLAC_PARM.CNF", self._send_parm_req, peer=False)
+
+    def _response_timeout(self, now: float, step: Step, awaited: str, resend: Callable[[], None], *,
+                          peer: bool = True, restart: bool = True) -> None:
+        """No answer within the response timer: repeat the request up to ``C_EV_match_retry`` times
+        (``restart``: the timer runs ``TT_match_response`` again; otherwise ``resend`` starts it), then
+        fail the process.  ``peer``: the retry names the chosen EVSE."""
         p = self.process
+        assert p is not None
         if p.tries <= self.timers.C_EV_match_retry:
             p.tries += 1
-            self._emit(ev.Retry(now, Step.SLAC_PARM, p.tries, PevTimer.RESPONSE.value))
-            self._send_parm_req()
-            self._start(PevTimer.RESPONSE, now + self.timers.TT_match_response)
+            self._emit(ev.Retry(now, step, p.tries, PevTimer.RESPONSE.value,
+                                p.chosen.evse_mac if peer and p.chosen else None))
+            resend()
+            if restart:
+                self._start(PevTimer.RESPONSE, now + self.timers.TT_match_response)
             return
-        self._fail(now, Step.SLAC_PARM, "no CM_SLAC_PARM.CNF", PevTimer.RESPONSE)
+        self._fail(now, step, f"no {awaited}", PevTimer.RESPONSE)
 
     # ------------------------------------------------------------------ sounding
 
@@ -392,15 +401,9 @@ class PevMachine(SlacMachine):
             self._decide(None, now)  # next candidate, if any
 
     def _validate_timeout(self, frame: Frame | None, now: float) -> None:
-        p = self.process
-        assert p is not None
-        if p.tries <= self.timers.C_EV_match_retry:
-            p.tries += 1
-            self._emit(ev.Retry(now, Step.VALIDATE, p.tries, PevTimer.RESPONSE.value,
-                                p.chosen.evse_mac if p.chosen else None))
-            self._send_validate(now)
-            return
-        self._fail(now, Step.VALIDATE, "no CM_VALIDATE.CNF", PevTimer.RESPONSE)
+        # _send_validate starts the timer itself (longer while the EV toggles)
+        self._response_timeout(now, Step.VALIDATE, "CM_VALIDATE.CNF", lambda: self._send_validate(now),
+                               restart=False)
 
     # ------------------------------------------------------------------ CM_SLAC_MATCH
 
@@ -436,16 +439,7 @@ class PevMachine(SlacMachine):
         self._set_key(p.nmk, now, PevState.SETTING_NEW_KEY, nid=p.nid)
 
     def _match_timeout(self, frame: Frame | None, now: float) -> None:
-        p = self.process
-        assert p is not None
-        if p.tries <= self.timers.C_EV_match_retry:
-            p.tries += 1
-            self._emit(ev.Retry(now, Step.SLAC_MATCH, p.tries, PevTimer.RESPONSE.value,
-                                p.chosen.evse_mac if p.chosen else None))
-            self._send_match_req()
-            self._start(PevTimer.RESPONSE, now + self.timers.TT_match_response)
-            return
-        self._fail(now, Step.SLAC_MATCH, "no CM_SLAC_MATCH.CNF", PevTimer.RESPONSE)
+        self._response_timeout(now, Step.SLAC_MATCH, "CM_SLAC_MATCH.CNF", self._send_match_req)
 
     # ------------------------------------------------------------------ joining
 
